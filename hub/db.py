@@ -1,0 +1,152 @@
+"""Connections, versioned migrations, and which storage path (TimescaleDB or plain PostgreSQL) is active.
+
+Migrations are `migrations/NNN_name.sql`, or a pair `NNN_name.timescale.sql` / `NNN_name.plain.sql`
+when the two storage paths differ. A file whose first line is `-- hub: no-transaction` runs outside
+a transaction (TimescaleDB continuous aggregates require it). Applying is idempotent and guarded by
+an advisory lock, so several processes may call `migrate()` at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+log = logging.getLogger(__name__)
+
+StorageMode = Literal["timescale", "plain"]
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+?)(?:\.(timescale|plain))?\.sql$")
+_MIGRATION_LOCK_KEY = 7_460_001  # any constant shared by every hub process
+NO_TRANSACTION_MARK = "-- hub: no-transaction"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    variant: str | None  # None: same for both storage paths
+    sql_text: str
+
+    @property
+    def runs_in_transaction(self) -> bool:
+        return not self.sql_text.lstrip().startswith(NO_TRANSACTION_MARK)
+
+
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=autocommit, application_name="telecare-hub")
+
+
+def make_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "hub") -> ConnectionPool:
+    pool = ConnectionPool(
+        url, min_size=min_size, max_size=max_size, name=name, open=False,
+        kwargs={"application_name": f"telecare-hub-{name}"},
+    )
+    pool.open(wait=True, timeout=30)
+    return pool
+
+
+def load_migrations(mode: StorageMode) -> list[Migration]:
+    """The migrations that apply to this storage path, in version order."""
+    chosen: dict[int, Migration] = {}
+    for entry in resources.files("hub.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if not match:
+            continue
+        version, name, variant = int(match[1]), match[2], match[3]
+        if variant is not None and variant != mode:
+            continue
+        if version in chosen:
+            raise RuntimeError(f"two migrations share version {version:03d}: {chosen[version].name}, {name}")
+        chosen[version] = Migration(version, name, variant, entry.read_text(encoding="utf-8"))
+    return [chosen[v] for v in sorted(chosen)]
+
+
+def _timescale_enabled(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone() is not None
+
+
+def _try_enable_timescale(conn: psycopg.Connection) -> bool:
+    """CREATE EXTENSION timescaledb if the server offers it; any failure means plain PostgreSQL."""
+    if _timescale_enabled(conn):
+        return True
+    try:
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        return True
+    except psycopg.Error as exc:
+        log.info("TimescaleDB not available (%s); using plain PostgreSQL", str(exc).strip().splitlines()[0])
+        return False
+
+
+def storage_mode(conn: psycopg.Connection) -> StorageMode:
+    """Which path the events table was created on (read from the migrations record)."""
+    row = conn.execute(
+        "SELECT variant FROM schema_migrations WHERE variant IS NOT NULL ORDER BY version LIMIT 1"
+    ).fetchone()
+    return "timescale" if row and row[0] == "timescale" else "plain"
+
+
+def migrate(url: str, *, retention_days: int = 730, compress_after_days: int = 7) -> tuple[StorageMode, list[str]]:
+    """Apply pending migrations. Returns the storage mode and the names applied in this call."""
+    applied_now: list[str] = []
+    with connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
+        try:
+            conn.execute(
+                """CREATE TABLE IF NOT EXISTS schema_migrations (
+                       version integer PRIMARY KEY, name text NOT NULL, variant text,
+                       applied_at timestamptz NOT NULL DEFAULT now())"""
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            # A database created on one path stays on it; a fresh one uses Timescale when it can.
+            mode: StorageMode = storage_mode(conn) if done else (
+                "timescale" if _try_enable_timescale(conn) else "plain"
+            )
+            for migration in load_migrations(mode):
+                if migration.version in done:
+                    continue
+                _apply(conn, migration)
+                applied_now.append(f"{migration.version:03d}_{migration.name}")
+            if mode == "timescale":
+                _apply_timescale_policies(conn, retention_days, compress_after_days)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
+    return mode, applied_now
+
+
+def _apply(conn: psycopg.Connection, migration: Migration) -> None:
+    record = (
+        "INSERT INTO schema_migrations (version, name, variant) VALUES (%s, %s, %s)",
+        (migration.version, migration.name, migration.variant),
+    )
+    log.info("applying migration %03d_%s", migration.version, migration.name)
+    if migration.runs_in_transaction:
+        with conn.transaction():
+            conn.execute(migration.sql_text.encode())
+            conn.execute(*record)
+    else:
+        # Statements that refuse a transaction block run one by one, in autocommit.
+        for statement in _split_statements(migration.sql_text):
+            conn.execute(statement.encode())
+        conn.execute(*record)
+
+
+def _split_statements(text: str) -> list[str]:
+    body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
+    return [part.strip() for part in body.split(";") if part.strip()]
+
+
+def _apply_timescale_policies(conn: psycopg.Connection, retention_days: int, compress_after_days: int) -> None:
+    """Policies follow the settings on every start, so changing a setting takes effect on restart."""
+    with conn.transaction():
+        conn.execute("SELECT remove_compression_policy('events', if_exists => true)")
+        conn.execute(
+            "SELECT add_compression_policy('events', %s::interval)", (f"{compress_after_days} days",)
+        )
+        conn.execute("SELECT remove_retention_policy('events', if_exists => true)")
+        conn.execute("SELECT add_retention_policy('events', %s::interval)", (f"{retention_days} days",))

@@ -1,0 +1,94 @@
+"""Broker URLs and paho-mqtt clients configured the same way everywhere."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    """`mqtt://user:pass@host:1883` or `mqtts://host:8883` → BrokerAddress."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+        raise ValueError(f"MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
+    tls = parts.scheme in ("mqtts", "ssl")
+    return BrokerAddress(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def protocol_of(version: str) -> mqtt.MQTTProtocolVersion:
+    return mqtt.MQTTv5 if version == "5" else mqtt.MQTTv311
+
+
+def make_client(
+    client_id: str,
+    broker: BrokerAddress,
+    *,
+    protocol: str = "5",
+    persistent: bool = False,
+    manual_ack: bool = False,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | None = None,
+) -> mqtt.Client:
+    """A paho 2.x client with callback API v2. `persistent` keeps the broker session across reconnects."""
+    proto = protocol_of(protocol)
+    kwargs: dict = {}
+    if proto != mqtt.MQTTv5:
+        kwargs["clean_session"] = not persistent
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=proto,
+        manual_ack=manual_ack,
+        reconnect_on_failure=True,
+        **kwargs,
+    )
+    user = username if username is not None else broker.username
+    pwd = password if password is not None else broker.password
+    if user:
+        client.username_pw_set(user, pwd or None)
+    if broker.tls:
+        client.tls_set(ca_certs=ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    client.reconnect_delay_set(min_delay=1, max_delay=10)
+    return client
+
+
+def connect_properties(session_expiry_s: int, receive_maximum: int = 65535) -> Properties:
+    """MQTT 5 CONNECT properties: keep the session while away, allow many unacked messages in flight."""
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = session_expiry_s
+    props.ReceiveMaximum = receive_maximum
+    return props
+
+
+def connect(client: mqtt.Client, broker: BrokerAddress, *, protocol: str, persistent: bool,
+            session_expiry_s: int = 0, keepalive: int = 30) -> None:
+    """Start connecting; with MQTT 5 a persistent session means clean_start=False plus an expiry."""
+    if protocol == "5":
+        client.connect_async(
+            broker.host, broker.port, keepalive=keepalive,
+            clean_start=not persistent,
+            properties=connect_properties(session_expiry_s if persistent else 0),
+        )
+    else:
+        client.connect_async(broker.host, broker.port, keepalive=keepalive)

@@ -1,0 +1,89 @@
+"""All configuration in one place, read from the environment (or a `.env` file).
+
+Nothing here is created at import time: call `get_settings()` where a setting is needed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that must never reach production: empty or the placeholders in the examples.
+KNOWN_DEFAULT_SECRETS = frozenset({"", "change-me", "changeme", "secret", "password", "hub"})
+
+
+class InsecureConfiguration(RuntimeError):
+    """Raised when production mode is asked to start with a default or empty secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    hub_env: Literal["development", "production"] = Field(
+        "development", description="`production` refuses default secrets and the embedded services."
+    )
+    database_url: str | None = Field(
+        None, description="PostgreSQL URL. Unset: `hub demo` starts an embedded PostgreSQL (pgserver)."
+    )
+    mqtt_url: str | None = Field(
+        None, description="Broker URL, mqtt://host:1883 or mqtts://host:8883. Unset: embedded broker (amqtt)."
+    )
+    mqtt_username: str = Field("hub", description="The hub's own broker account.")
+    mqtt_password: str = Field("", description="Password of the hub's broker account.")
+    mqtt_client_id: str = Field(
+        "hub-ingest", description="Fixed client id: the broker keeps this session's unacked messages."
+    )
+    mqtt_protocol: Literal["5", "3.1.1"] = Field("5", description="MQTT protocol version the hub speaks.")
+    mqtt_session_expiry_s: int = Field(
+        7 * 24 * 3600, description="How long the broker keeps the hub's session while it is away (MQTT 5)."
+    )
+    console_host: str = Field("127.0.0.1", description="Address the console listens on.")
+    console_port: int = Field(8000, description="Port the console listens on.")
+    hub_secret_key: str = Field("", description="Secret for signing console sessions. Required in production.")
+    escalate_after_s: float = Field(
+        60.0, description="An emergency not acknowledged within this many seconds is escalated, and again."
+    )
+    heartbeat_misses: int = Field(3, description="Missed heartbeat intervals before `device_silent`.")
+    ingest_batch_max: int = Field(1000, description="Most events committed in one ingest transaction.")
+    ingest_batch_wait_ms: float = Field(
+        5.0, description="How long ingest waits to fill a batch once the first event is in."
+    )
+    events_retention_days: int = Field(730, description="TimescaleDB only: drop event chunks older than this.")
+    events_compress_after_days: int = Field(7, description="TimescaleDB only: compress chunks older than this.")
+    notify_webhook_url: str | None = Field(
+        None, description="Escalations are POSTed here as JSON (e.g. a supervisor pager gateway)."
+    )
+    hub_data_dir: Path = Field(
+        Path.home() / ".local" / "share" / "telecare-hub",
+        description="Where the embedded database keeps its files.",
+    )
+    log_level: str = Field("INFO", description="Python log level.")
+
+    def check_production_safe(self) -> None:
+        """Refuse to run in production with secrets left at their defaults."""
+        if self.hub_env != "production":
+            return
+        problems = []
+        if self.hub_secret_key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(self.hub_secret_key) < 32:
+            problems.append("HUB_SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.mqtt_password.strip().lower() in KNOWN_DEFAULT_SECRETS:
+            problems.append("MQTT_PASSWORD must be set to the hub's broker password")
+        if not self.database_url:
+            problems.append("DATABASE_URL must be set (the embedded database is for demos)")
+        if not self.mqtt_url:
+            problems.append("MQTT_URL must be set (the embedded broker is for demos)")
+        if problems:
+            raise InsecureConfiguration(
+                "Refusing to start in production: "
+                + "; ".join(problems)
+                + ". Generate a secret with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,245 @@
+"""Stores one batch of received MQTT messages in one transaction.
+
+Events are inserted idempotently on their identity (home_id, device_id, seq), so a retry or a QoS 1
+redelivery is stored once and reported as a duplicate. In the same transaction: device last-seen
+times, the alerts that alarm-class and technical events raise, home unit status, and a dead-letter
+row for anything that cannot be stored. The caller acks only after `store()` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import psycopg
+
+from alerts import engine
+from alerts.model import TECHNICAL_EVENT_CLEARS, TECHNICAL_EVENT_RAISES, label_of
+from hub.failpoints import failpoint
+from ingest.contract import (
+    Event,
+    EventClass,
+    Rejection,
+    UnitStatus,
+    parse_topic,
+    validate_event,
+    validate_status,
+)
+
+AckStatus = Literal["stored", "duplicate", "rejected", "ignored"]
+KNOWN_DEVICE_TTL_S = 300.0
+
+
+@dataclass(frozen=True)
+class Received:
+    topic: str
+    payload: bytes
+    mid: int = 0
+    qos: int = 1
+    generation: int = 0  # which broker connection delivered it; acks go only to the same one
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message: Received
+    status: AckStatus
+    home_id: str | None = None
+    device_id: str | None = None
+    seq: int | None = None
+    reason: str | None = None
+    event: Event | None = None
+
+
+_INSERT_EVENTS = """
+INSERT INTO events (home_id, device_id, seq, ts, received_at, type, value, room, battery)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
+                     %s::text[], %s::float8[], %s::text[], %s::smallint[])
+ON CONFLICT DO NOTHING
+RETURNING home_id, device_id, seq
+"""
+
+_TOUCH_DEVICES = """
+UPDATE devices d
+SET last_seen_at = GREATEST(d.last_seen_at, v.seen_at),
+    last_seq = GREATEST(d.last_seq, v.seq),
+    battery = COALESCE(v.battery, d.battery)
+FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::bigint[], %s::smallint[])
+     AS v(home_id, device_id, seen_at, seq, battery)
+WHERE d.home_id = v.home_id AND d.device_id = v.device_id
+"""
+
+
+class EventWriter:
+    """Owns the batch transaction; holds a cache of registered devices to spare a query per batch."""
+
+    def __init__(self) -> None:
+        self._known_until: dict[tuple[str, str], float] = {}
+
+    def store(self, conn: psycopg.Connection, batch: Sequence[Received]) -> list[Outcome]:
+        now = datetime.now(UTC)
+        checked: list[Event | UnitStatus | Rejection | None] = [self._validate(m, now) for m in batch]
+        with conn.transaction():
+            checked = self._refuse_unregistered(conn, checked)
+            events = [c for c in checked if isinstance(c, Event)]
+            stored_keys = self._insert_events(conn, events, now)
+            outcomes: list[Outcome] = []
+            newly_stored: list[Event] = []
+            for message, result in zip(batch, checked, strict=True):
+                outcome = self._outcome(message, result, stored_keys, newly_stored)
+                outcomes.append(outcome)
+            self._touch_devices(conn, newly_stored, now)
+            for event in newly_stored:
+                self._raise_alerts(conn, event, now)
+            for message, result, i in zip(batch, checked, range(len(batch)), strict=True):
+                if isinstance(result, UnitStatus):
+                    outcomes[i] = self._apply_status(conn, message, result, now)
+            self._dead_letter(conn, [o for o in outcomes if o.status == "rejected"], now)
+            failpoint("ingest.before_commit")
+        return outcomes
+
+    # -- validation -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _validate(message: Received, now: datetime) -> Event | UnitStatus | Rejection | None:
+        topic = parse_topic(message.topic)
+        if topic is not None and topic.leaf == "ack":
+            return None  # the hub's own acks echoed back by a broker without no-local: not input
+        if topic is not None and topic.leaf == "status":
+            return validate_status(message.topic, message.payload)
+        return validate_event(message.topic, message.payload, now)
+
+    def _refuse_unregistered(self, conn: psycopg.Connection, checked: list) -> list:
+        now_mono = time.monotonic()
+        wanted = {(c.home_id, c.device_id) for c in checked if isinstance(c, Event)}
+        unknown = {key for key in wanted if self._known_until.get(key, 0.0) < now_mono}
+        if unknown:
+            homes, devices = zip(*unknown, strict=True)
+            rows = conn.execute(
+                """SELECT v.home_id, v.device_id, d.device_id IS NOT NULL, h.home_id IS NOT NULL
+                   FROM unnest(%s::text[], %s::text[]) AS v(home_id, device_id)
+                   LEFT JOIN devices d USING (home_id, device_id)
+                   LEFT JOIN homes h ON h.home_id = v.home_id""",
+                (list(homes), list(devices)),
+            ).fetchall()
+            reasons: dict[tuple[str, str], str] = {}
+            for home_id, device_id, device_known, home_known in rows:
+                if device_known:
+                    self._known_until[(home_id, device_id)] = now_mono + KNOWN_DEVICE_TTL_S
+                elif home_known:
+                    reasons[(home_id, device_id)] = f"device {device_id!r} is not registered for home {home_id!r}"
+                else:
+                    reasons[(home_id, device_id)] = f"home {home_id!r} is not registered"
+            checked = [
+                Rejection(reasons[(c.home_id, c.device_id)], c.home_id, c.device_id, c.seq)
+                if isinstance(c, Event) and (c.home_id, c.device_id) in reasons else c
+                for c in checked
+            ]
+        return checked
+
+    # -- storage ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _insert_events(conn: psycopg.Connection, events: list[Event], now: datetime) -> set[tuple[str, str, int]]:
+        if not events:
+            return set()
+        columns = (
+            [e.home_id for e in events], [e.device_id for e in events], [e.seq for e in events],
+            [e.ts for e in events], [now] * len(events), [e.type for e in events],
+            [e.value for e in events], [e.room for e in events], [e.battery for e in events],
+        )
+        return {tuple(row) for row in conn.execute(_INSERT_EVENTS, columns).fetchall()}  # type: ignore[misc]
+
+    @staticmethod
+    def _outcome(message: Received, result: object, stored_keys: set, newly_stored: list[Event]) -> Outcome:
+        if result is None:
+            return Outcome(message, "ignored")
+        if isinstance(result, Rejection):
+            return Outcome(message, "rejected", result.home_id, result.device_id, result.seq, result.reason)
+        if isinstance(result, UnitStatus):
+            return Outcome(message, "ignored", result.home_id)  # replaced once the status is applied
+        assert isinstance(result, Event)
+        if result.key in stored_keys:
+            stored_keys.discard(result.key)  # a second copy in the same batch is a duplicate
+            newly_stored.append(result)
+            return Outcome(message, "stored", result.home_id, result.device_id, result.seq, event=result)
+        return Outcome(message, "duplicate", result.home_id, result.device_id, result.seq, event=result)
+
+    @staticmethod
+    def _touch_devices(conn: psycopg.Connection, events: list[Event], now: datetime) -> None:
+        latest: dict[tuple[str, str], Event] = {}
+        for event in events:
+            held = latest.get((event.home_id, event.device_id))
+            if held is None or event.seq > held.seq or (event.battery is not None and held.battery is None):
+                latest[(event.home_id, event.device_id)] = event
+        if not latest:
+            return
+        rows = list(latest.values())
+        conn.execute(_TOUCH_DEVICES, (
+            [e.home_id for e in rows], [e.device_id for e in rows], [now] * len(rows),
+            [e.seq for e in rows], [e.battery for e in rows],
+        ))
+
+    @staticmethod
+    def _raise_alerts(conn: psycopg.Connection, event: Event, now: datetime) -> None:
+        where = f" in the {event.room}" if event.room else ""
+        if event.event_class is EventClass.ALARM:
+            engine.trigger(
+                conn, home_id=event.home_id, kind=event.type, device_id=event.device_id, at=now,
+                event_ts=event.ts, explanation=f"{label_of(event.type)} from {event.device_id}{where}",
+            )
+        elif event.type in TECHNICAL_EVENT_RAISES:
+            kind = TECHNICAL_EVENT_RAISES[event.type]
+            engine.trigger(
+                conn, home_id=event.home_id, kind=kind, device_id=event.device_id, at=now, event_ts=event.ts,
+                explanation=f"{label_of(kind)} reported by {event.device_id}{where}",
+            )
+        elif event.type in TECHNICAL_EVENT_CLEARS:
+            engine.clear(conn, home_id=event.home_id, kind=TECHNICAL_EVENT_CLEARS[event.type],
+                         device_id=event.device_id, at=now, reason=f"{event.type} at {event.ts.isoformat()}")
+
+    @staticmethod
+    def _apply_status(conn: psycopg.Connection, message: Received, status: UnitStatus, now: datetime) -> Outcome:
+        updated = conn.execute(
+            """UPDATE homes SET unit_state = %s, unit_state_ts = %s, unit_state_received_at = %s
+               WHERE home_id = %s AND (unit_state_ts IS NULL OR unit_state_ts < %s) RETURNING home_id""",
+            (status.state, status.ts, now, status.home_id, status.ts),
+        ).fetchone()
+        if updated is None:
+            if conn.execute("SELECT 1 FROM homes WHERE home_id = %s", (status.home_id,)).fetchone() is None:
+                return Outcome(message, "rejected", status.home_id, reason=f"home {status.home_id!r} is not registered")
+            return Outcome(message, "duplicate", status.home_id)  # older than what we hold: a replayed retained copy
+        if status.state == "offline":
+            engine.trigger(conn, home_id=status.home_id, kind="unit_offline", at=now, event_ts=status.ts,
+                           explanation=f"Home unit reported offline at {status.ts.isoformat(timespec='seconds')}")
+        else:
+            engine.clear(conn, home_id=status.home_id, kind="unit_offline", at=now,
+                         reason=f"unit back online at {status.ts.isoformat(timespec='seconds')}")
+        return Outcome(message, "stored", status.home_id)
+
+    @staticmethod
+    def _dead_letter(conn: psycopg.Connection, rejected: list[Outcome], now: datetime) -> None:
+        if not rejected:
+            return
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO dead_letters (received_at, topic, payload, reason, home_id, device_id)
+                   VALUES (%s, %s, %s, %s, %s, %s)""",
+                [(now, _text(o.message.topic), o.message.payload, _text(o.reason or ""), o.home_id, o.device_id)
+                 for o in rejected],
+            )
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; keep the evidence readable instead of failing the batch."""
+    return value.replace("\x00", "\\0")
+
+
+def ack_payload(outcome: Outcome) -> bytes:
+    body: dict[str, object] = {"seq": outcome.seq, "status": outcome.status}
+    if outcome.reason:
+        body["reason"] = outcome.reason
+    return json.dumps(body, separators=(",", ":")).encode()
