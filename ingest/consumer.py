@@ -38,7 +38,7 @@ class IngestService:
         self.broker: BrokerAddress = parse_mqtt_url(mqtt_url)
         self.inbox: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self.counts: Counter[str] = Counter()
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # set once subscribed: from then on nothing published is missed
         self._stop = threading.Event()
         self._generation = 0
         self._writer = EventWriter()
@@ -59,6 +59,7 @@ class IngestService:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = lambda *_args: self.connected.set()
         return client
 
     def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object, reason: object,
@@ -72,7 +73,6 @@ class IngestService:
             client.subscribe(SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True))
         else:
             client.subscribe(SUBSCRIPTION, qos=1)
-        self.connected.set()
         log.info("connected to broker %s:%s (session %d)", self.broker.host, self.broker.port, self._generation)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,

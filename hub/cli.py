@@ -1,0 +1,154 @@
+"""The `hub` command line: one command per process, plus `demo` which runs them all."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from hub.settings import InsecureConfiguration, Settings, get_settings
+
+app = typer.Typer(help="Telecare monitoring hub.", no_args_is_help=True, add_completion=False)
+
+
+def _settings(role: str) -> Settings:
+    from hub.logs import setup_logging
+
+    settings = get_settings()
+    setup_logging(role, settings.log_level)
+    try:
+        settings.check_production_safe()
+    except InsecureConfiguration as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from exc
+    return settings
+
+
+def _require(value: str | None, name: str) -> str:
+    if not value:
+        typer.secho(
+            f"{name} is not set. Set it (e.g. {name}="
+            + ("postgresql://user@host:5432/hub" if name == "DATABASE_URL" else "mqtt://host:1883")
+            + ") or run `hub demo`, which starts embedded services.",
+            fg="red", err=True,
+        )
+        raise typer.Exit(2)
+    return value
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    from hub import db
+
+    settings = _settings("migrate")
+    mode, applied = db.migrate(_require(settings.database_url, "DATABASE_URL"),
+                               retention_days=settings.events_retention_days,
+                               compress_after_days=settings.events_compress_after_days)
+    typer.echo(f"storage: {mode}; applied: {', '.join(applied) if applied else 'nothing (up to date)'}")
+
+
+@app.command()
+def seed(
+    homes: Annotated[int, typer.Option(help="How many simulated homes to register.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed for names and layouts.")] = 1,
+    heartbeat_s: Annotated[int, typer.Option(help="Heartbeat interval of each device, seconds.")] = 300,
+) -> None:
+    """Register simulated homes, residents and devices."""
+    from hub import db
+    from hub.seed import register_homes
+    from simulators.homes import home_specs
+
+    settings = _settings("seed")
+    with db.connect(_require(settings.database_url, "DATABASE_URL")) as conn:
+        count = register_homes(conn, home_specs(homes, seed, heartbeat_s))
+    typer.echo(f"registered {count} homes")
+
+
+@app.command()
+def ingest() -> None:
+    """Consume home events from MQTT, store them, raise alarm alerts, ack after commit."""
+    from ingest.consumer import IngestService
+
+    settings = _settings("ingest")
+    service = IngestService(settings, _require(settings.database_url, "DATABASE_URL"),
+                            _require(settings.mqtt_url, "MQTT_URL"))
+    stop = _stop_on_signals()
+    service.start()
+    stop.wait()
+    service.stop()
+
+
+@app.command("alerts")
+def alerts_engine() -> None:
+    """Run escalation, device supervision and notification delivery."""
+    from alerts.service import run_alert_engine
+
+    settings = _settings("alerts")
+    run_alert_engine(settings, _require(settings.database_url, "DATABASE_URL"), _stop_on_signals())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default CONSOLE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default CONSOLE_PORT).")] = None,
+) -> None:
+    """Serve the operator console, REST API and websocket stream."""
+    import uvicorn
+
+    from console.app import create_app
+
+    settings = _settings("console")
+    application = create_app(settings, _require(settings.database_url, "DATABASE_URL"), settings.mqtt_url)
+    uvicorn.run(application, host=host or settings.console_host, port=port or settings.console_port,
+                log_level=settings.log_level.lower(), access_log=False)
+
+
+@app.command()
+def simulate(
+    homes: Annotated[int, typer.Option(help="How many homes to drive (ids match `hub seed`).")] = 50,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same routines.")] = 1,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many real seconds.")] = None,
+    alarms_per_day: Annotated[float, typer.Option(help="Pendant presses and falls per home per day.")] = 2.0,
+    heartbeat_s: Annotated[int, typer.Option(help="Heartbeat interval of each device, seconds.")] = 300,
+) -> None:
+    """Drive simulated homes over MQTT per the v1 contract, retrying until the hub acks."""
+    from simulators.run import SimulationConfig, run_simulation
+
+    settings = _settings("simulate")
+    config = SimulationConfig(
+        mqtt_url=_require(settings.mqtt_url, "MQTT_URL"), homes=homes, speed=speed, seed=seed,
+        duration_s=duration, alarms_per_home_per_day=alarms_per_day, heartbeat_interval_s=heartbeat_s,
+        protocol=settings.mqtt_protocol,
+    )
+    stats = run_simulation(config, _stop_on_signals())
+    typer.echo(f"sent {stats.sent}, acked {stats.acked} ({stats.duplicates} duplicates, "
+               f"{stats.rejected} rejected), still pending {stats.pending}")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Console port.")] = 8000,
+    homes: Annotated[int, typer.Option(help="Simulated homes.")] = 50,
+    duration: Annotated[float | None, typer.Option(help="Exit cleanly after this many seconds.")] = None,
+    alarms_per_day: Annotated[float, typer.Option(help="Incidents per home per simulated day.")] = 24.0,
+) -> None:
+    """Everything at once: embedded database and broker (unless URLs are set), simulated homes, live console."""
+    from hub.demo import run_demo
+
+    settings = _settings("demo")
+    raise typer.Exit(run_demo(settings, port=port, homes=homes, duration=duration, alarms_per_day=alarms_per_day))
+
+
+def main() -> None:
+    app()

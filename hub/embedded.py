@@ -1,0 +1,120 @@
+"""Embedded services for a first run with nothing installed: PostgreSQL from the `pgserver` package
+and an MQTT broker from `amqtt`. For demos and development only; production refuses them.
+
+Both listen where they cannot collide with the machine's own services: PostgreSQL on a Unix socket in
+its own data directory, the broker on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing is listening on {host}:{port} after {timeout_s:.0f}s")
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A private PostgreSQL server; stopped when `stop()` is called or the process exits."""
+
+    data_dir: Path
+    url: str = ""
+    _server: object | None = None
+
+    def start(self) -> str:
+        import pgserver  # imported here: only the demo needs it
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        self.url = self._server.get_uri()  # type: ignore[attr-defined]
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()  # type: ignore[attr-defined]
+            self._server = None
+
+
+def embedded_postgres(base_dir: Path | None = None) -> EmbeddedPostgres:
+    root = Path(tempfile.mkdtemp(prefix="hub-pg-", dir=base_dir))
+    return EmbeddedPostgres(root / "pgdata")
+
+
+class EmbeddedBroker:
+    """amqtt in a child process, so its event loop never competes with the hub's own threads."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "hub.embedded", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            wait_for_port("127.0.0.1", self.port)
+        except TimeoutError:
+            self.stop()
+            raise
+        return self.url
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None
+
+
+def _broker_config(port: int) -> dict:
+    return {
+        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}", "max_connections": 0}},
+        "plugins": {
+            "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+        },
+    }
+
+
+def run_broker(port: int) -> None:
+    from amqtt.broker import Broker
+
+    logging.basicConfig(level=logging.WARNING)
+
+    async def main() -> None:
+        broker = Broker(_broker_config(port))
+        await broker.start()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    run_broker(int(sys.argv[1]))

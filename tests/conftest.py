@@ -1,0 +1,81 @@
+"""Shared fixtures: real PostgreSQL and a real broker for integration tests (see tests/support)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from hub.seed import register_homes
+from hub.settings import Settings
+from simulators.homes import HomeSpec, home_specs
+from tests.support.home import TestUnit
+from tests.support.services import Broker, fresh_database, private_broker, truncate_all
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Broker]:
+    with private_broker() as running:
+        yield running
+
+
+@pytest.fixture
+def db_url(database_url: str) -> str:
+    """The session database, emptied before the test."""
+    truncate_all(database_url)
+    return database_url
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture
+def homes(conn: psycopg.Connection) -> list[HomeSpec]:
+    """Three registered homes with the simulator's standard devices."""
+    specs = home_specs(3, seed=7, heartbeat_interval_s=300)
+    register_homes(conn, specs)
+    return specs
+
+
+@pytest.fixture
+def settings(broker: Broker) -> Settings:
+    return Settings(
+        mqtt_client_id=f"hub-test-{uuid.uuid4().hex[:8]}", mqtt_protocol=broker.protocol,  # type: ignore[arg-type]
+        escalate_after_s=60, ingest_batch_wait_ms=2,
+    )
+
+
+@pytest.fixture
+def ingest(settings: Settings, db_url: str, broker: Broker) -> Iterator[object]:
+    from ingest.consumer import IngestService
+
+    service = IngestService(settings, db_url, broker.url)
+    service.start()
+    assert service.connected.wait(10), "ingest did not connect to the broker"
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def unit_factory(broker: Broker) -> Iterator[object]:
+    units: list[TestUnit] = []
+
+    def make(home_id: str) -> TestUnit:
+        unit = TestUnit(broker.url, broker.protocol, home_id)
+        units.append(unit)
+        return unit
+
+    yield make
+    for unit in units:
+        unit.close()

@@ -1,0 +1,160 @@
+"""Start and stop the real services the integration tests run against.
+
+PostgreSQL: a fresh database on the local server (TEST_DATABASE_URL, default the CI machine's
+127.0.0.1:5432/test), or an embedded pgserver when no server answers. Mosquitto: a private broker
+started from the project's config on a free port, or the embedded amqtt broker when the binary is
+missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from hub import db
+from hub.embedded import EmbeddedBroker, embedded_postgres, free_port, wait_for_port
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+TABLES = ["delivery_log", "outbox", "alert_audit", "alerts", "dead_letters", "events", "devices",
+          "residents", "homes"]
+
+
+def _server_answers(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new, migrated database for one test session, dropped afterwards."""
+    admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL)
+    embedded = None
+    if not _server_answers(admin_url):
+        if os.environ.get("CI"):
+            raise RuntimeError(f"PostgreSQL does not answer at {admin_url}; CI must provide it")
+        embedded = embedded_postgres()
+        admin_url = embedded.start()
+    name = f"hub_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
+    try:
+        db.migrate(url)
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if embedded:
+            embedded.stop()
+
+
+def truncate_all(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+            sql.SQL(", ").join(sql.Identifier(t) for t in TABLES)))
+
+
+@dataclass
+class Broker:
+    url: str
+    protocol: str  # the MQTT version the hub should speak to it
+    port: int
+    restart: callable  # type: ignore[valid-type]
+    stop: callable  # type: ignore[valid-type]
+
+
+class MosquittoProcess:
+    """A private Mosquitto with the project's test config; its persistence survives restarts."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="hub-mosquitto-"))
+        conf = (REPO / "config" / "mosquitto" / "test.conf").read_text()
+        conf += f"\npersistence_location {self.dir}/\nlistener {self.port} 127.0.0.1\n"
+        if os.geteuid() == 0:
+            conf += "user root\n"
+        self.conf_path = self.dir / "mosquitto.conf"
+        self.conf_path.write_text(conf)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf_path)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port("127.0.0.1", self.port)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextmanager
+def private_broker() -> Iterator[Broker]:
+    if shutil.which("mosquitto"):
+        mosquitto = MosquittoProcess()
+        mosquitto.start()
+        try:
+            yield Broker(f"mqtt://127.0.0.1:{mosquitto.port}", "5", mosquitto.port, mosquitto.restart,
+                         mosquitto.stop)
+        finally:
+            mosquitto.stop()
+            shutil.rmtree(mosquitto.dir, ignore_errors=True)
+        return
+    if os.environ.get("CI"):
+        raise RuntimeError("the mosquitto binary is missing; .ci/run installs it")
+    amqtt = EmbeddedBroker()
+    amqtt.start()
+    try:
+        yield Broker(amqtt.url, "3.1.1", amqtt.port, lambda: (amqtt.stop(), amqtt.start()), amqtt.stop)
+    finally:
+        amqtt.stop()
+
+
+class ConsoleServer:
+    """The console app under uvicorn in a thread, on a free port."""
+
+    def __init__(self, app: object) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ConsoleServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the console did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
