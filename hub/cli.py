@@ -141,13 +141,36 @@ def demo(
     port: Annotated[int, typer.Option(help="Console port.")] = 8000,
     homes: Annotated[int, typer.Option(help="Simulated homes.")] = 50,
     duration: Annotated[float | None, typer.Option(help="Exit cleanly after this many seconds.")] = None,
-    alarms_per_day: Annotated[float, typer.Option(help="Incidents per home per simulated day.")] = 24.0,
+    alarms_per_day: Annotated[float, typer.Option(
+        help="Incidents per home per day; the demo default is high so alerts arrive every few seconds.")] = 150.0,
 ) -> None:
     """Everything at once: embedded database and broker (unless URLs are set), simulated homes, live console."""
     from hub.demo import run_demo
 
     settings = _settings("demo")
     raise typer.Exit(run_demo(settings, port=port, homes=homes, duration=duration, alarms_per_day=alarms_per_day))
+
+
+bench_app = typer.Typer(help="Benchmarks; each prints one JSON line and appends to bench/results.md.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    homes: Annotated[int, typer.Option(help="Homes the events come from.")] = 200,
+    events: Annotated[int, typer.Option(help="Events to publish.")] = 20000,
+) -> None:
+    """Publish → committed row → app ack, through a private Mosquitto and the configured PostgreSQL."""
+    import json
+
+    from hub.bench import append_result
+    from hub.bench import bench_ingest as run
+
+    settings = _settings("bench")
+    result = run(_require(settings.database_url, "DATABASE_URL"), homes, events,
+                 progress=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(result))
+    append_result(result)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from hub.settings import Settings
 from simulators.homes import home_specs
 
 STATUS_EVERY_S = 5.0
+DEMO_HEARTBEAT_S = 60  # short, so a silenced device shows on the console within minutes
 _STATUS_SQL = """
 SELECT (SELECT count(*) FROM events),
        (SELECT count(*) FROM alerts WHERE handling <> 'resolved'),
@@ -68,7 +69,7 @@ def run_demo(settings: Settings, *, port: int, homes: int, duration: float | Non
         mode, _ = db.migrate(database_url)
         _step(f"storage: {mode} PostgreSQL; registering {homes} simulated homes…")
         with db.connect(database_url) as conn:
-            register_homes(conn, home_specs(homes))
+            register_homes(conn, home_specs(homes, heartbeat_interval_s=DEMO_HEARTBEAT_S))
         env = {**os.environ, "DATABASE_URL": database_url, "MQTT_URL": mqtt_url, "MQTT_PROTOCOL": protocol,
                "CONSOLE_PORT": str(port), "CONSOLE_HOST": "127.0.0.1"}
         children: dict[str, subprocess.Popen[bytes]] = {}
@@ -82,7 +83,7 @@ def run_demo(settings: Settings, *, port: int, homes: int, duration: float | Non
         spawn("console", "serve", "--port", str(port))
         wait_for_port("127.0.0.1", port, timeout_s=30)
         spawn("simulate", "simulate", "--homes", str(homes), "--alarms-per-day", str(alarms_per_day),
-              "--heartbeat-s", "60")
+              "--heartbeat-s", str(DEMO_HEARTBEAT_S))
         typer.secho(f"\n  Console: http://127.0.0.1:{port}    API docs: http://127.0.0.1:{port}/docs"
                     "    (Ctrl-C to stop)\n", fg="green", bold=True)
         return _watch(children, database_url, stop, duration)

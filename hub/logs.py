@@ -12,5 +12,5 @@ def setup_logging(role: str, level: str = "INFO") -> None:
         datefmt="%H:%M:%S",
         force=True,
     )
-    for noisy in ("httpx", "uvicorn.access", "amqtt", "transitions"):
+    for noisy in ("httpx", "uvicorn.access", "amqtt", "transitions", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

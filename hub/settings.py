@@ -6,7 +6,6 @@ Nothing here is created at import time: call `get_settings()` where a setting is
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -56,10 +55,6 @@ class Settings(BaseSettings):
     events_compress_after_days: int = Field(7, description="TimescaleDB only: compress chunks older than this.")
     notify_webhook_url: str | None = Field(
         None, description="Escalations are POSTed here as JSON (e.g. a supervisor pager gateway)."
-    )
-    hub_data_dir: Path = Field(
-        Path.home() / ".local" / "share" / "telecare-hub",
-        description="Where the embedded database keeps its files.",
     )
     log_level: str = Field("INFO", description="Python log level.")
 

@@ -10,6 +10,7 @@ leaves the message unacked in the hub's persistent session, so the broker delive
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -59,7 +60,7 @@ class IngestService:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.on_subscribe = lambda *_args: self.connected.set()
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object, reason: object,
@@ -74,6 +75,10 @@ class IngestService:
         else:
             client.subscribe(SUBSCRIPTION, qos=1)
         log.info("connected to broker %s:%s (session %d)", self.broker.host, self.broker.port, self._generation)
+
+    def _on_subscribe(self, *_args: object) -> None:
+        self.connected.set()
+        log.info("subscribed to %s; ingest ready", SUBSCRIPTION)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,
                        _props: object = None) -> None:
@@ -142,10 +147,8 @@ class IngestService:
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 self._conn.close()
-            except psycopg.Error:
-                pass
         self._conn = None
 
     def _acknowledge(self, outcomes: list[Outcome]) -> None:
