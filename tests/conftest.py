@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import psycopg
 import pytest
 
@@ -12,7 +14,7 @@ from hub.seed import register_homes
 from hub.settings import Settings
 from simulators.homes import HomeSpec, home_specs
 from tests.support.home import TestUnit
-from tests.support.services import Broker, fresh_database, private_broker, truncate_all
+from tests.support.services import Broker, ConsoleServer, fresh_database, private_broker, truncate_all
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +67,18 @@ def ingest(settings: Settings, db_url: str, broker: Broker) -> Iterator[object]:
     assert service.connected.wait(10), "ingest did not connect to the broker"
     yield service
     service.stop()
+
+
+@pytest.fixture
+def console(settings, db_url, broker) -> Iterator[ConsoleServer]:
+    from console.app import create_app
+
+    with ConsoleServer(create_app(settings, db_url, broker.url)) as server:
+        deadline = time.monotonic() + 10
+        while httpx.get(server.base_url + "/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "console never became ready"
+            time.sleep(0.1)
+        yield server
 
 
 @pytest.fixture

@@ -19,16 +19,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def console(settings, db_url, broker) -> Iterator[ConsoleServer]:
-    with ConsoleServer(create_app(settings, db_url, broker.url)) as server:
-        deadline = time.monotonic() + 10
-        while httpx.get(server.base_url + "/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "console never became ready"
-            time.sleep(0.1)
-        yield server
-
-
-@pytest.fixture
 def api(console: ConsoleServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=console.base_url, timeout=10) as client:
         yield client

@@ -111,7 +111,7 @@ class MosquittoProcess:
 
 @contextmanager
 def private_broker() -> Iterator[Broker]:
-    if shutil.which("mosquitto"):
+    if shutil.which("mosquitto") and os.environ.get("HUB_TEST_BROKER") != "embedded":
         mosquitto = MosquittoProcess()
         mosquitto.start()
         try:
@@ -134,10 +134,10 @@ def private_broker() -> Iterator[Broker]:
 class ConsoleServer:
     """The console app under uvicorn in a thread, on a free port."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: object, port: int | None = None) -> None:
         import uvicorn
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
