@@ -7,9 +7,10 @@ written for the person who has to fix the home unit.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -102,6 +103,9 @@ class Rejection:
     home_id: str | None = None
     device_id: str | None = None
     seq: int | None = None  # echoed in the ack when the payload was readable enough to have one
+    # Set when a malformed payload still names an alarm type: the hub raises the alarm anyway,
+    # because a firmware fault must never turn a pendant press into silence.
+    alarm_type: str | None = None
 
 
 def event_topic(home_id: str, device_id: str) -> str:
@@ -146,11 +150,15 @@ def _decode_json(payload: bytes) -> tuple[object | None, str | None]:
     if not payload:
         return None, "empty payload"
     try:
-        return json.loads(payload.decode("utf-8")), None
+        return json.loads(payload.decode("utf-8"), parse_constant=_refuse_constant), None
     except UnicodeDecodeError:
         return None, "payload is not valid UTF-8"
     except (json.JSONDecodeError, RecursionError) as exc:
         return None, f"invalid JSON: {exc}"
+
+
+def _refuse_constant(name: str) -> float:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
 
 
 def _readable_seq(doc: object) -> int | None:
@@ -170,32 +178,37 @@ def validate_event(topic: str, payload: bytes, now: datetime) -> Event | Rejecti
     doc, problem = _decode_json(payload)
     if problem:
         return Rejection(problem, home_id, device_id)
-    seq = _readable_seq(doc)
     if not isinstance(doc, dict):
         return Rejection("payload must be a JSON object", home_id, device_id)
-    for field in ("home_id", "device_id"):
-        claimed = doc.get(field)
-        expected = home_id if field == "home_id" else device_id
+    named_type = doc.get("type")
+    alarm_type = named_type if isinstance(named_type, str) and named_type in ALARM_TYPES else None
+
+    def reject(reason: str) -> Rejection:
+        return Rejection(reason, home_id, device_id, _readable_seq(doc), alarm_type)
+
+    for field, expected in (("home_id", home_id), ("device_id", device_id)):
+        claimed = doc.pop(field, None)
         if claimed is not None and claimed != expected:
-            return Rejection(
-                f"payload {field} {str(claimed)[:64]!r} does not match the topic's {expected!r}",
-                home_id, device_id, seq,
-            )
-        doc.pop(field, None)
+            return reject(f"payload {field} {str(claimed)[:64]!r} does not match the topic's {expected!r}")
+    if "v" in doc and type(doc["v"]) is not int:  # strict Literal[1] would still let true and 1.0 through
+        return reject("field 'v': must be the integer 1")
     try:
         body = EventPayload.model_validate(_parse_ts(doc))
     except ValidationError as exc:
-        return Rejection(_first_error(exc), home_id, device_id, seq)
+        return reject(_first_error(exc))
     if "\x00" in body.type or (body.room and "\x00" in body.room):
-        return Rejection("text fields must not contain NUL characters", home_id, device_id, seq)
+        return reject("text fields must not contain NUL characters")
     if body.type not in EVENT_CLASS:
-        return Rejection(f"unknown event type {body.type!r}", home_id, device_id, seq)
-    if body.ts - now > MAX_FUTURE:
-        return Rejection(
-            f"ts {body.ts.isoformat()} is more than 24 h ahead of the hub's clock; check the unit's clock",
-            home_id, device_id, seq,
-        )
-    return Event(home_id, device_id, body.seq, body.ts, body.type, body.value, body.room, body.battery)
+        return reject(f"unknown event type {body.type!r}")
+    if body.value is not None and not math.isfinite(body.value):
+        return reject("field 'value': must be a finite number")
+    try:
+        ts = body.ts.astimezone(UTC)
+    except OverflowError:
+        return reject(f"ts {body.ts.isoformat()} is out of range")
+    if ts - now > MAX_FUTURE:
+        return reject(f"ts {body.ts.isoformat()} is more than 24 h ahead of the hub's clock; check the unit's clock")
+    return Event(home_id, device_id, body.seq, ts, body.type, body.value, body.room, body.battery)
 
 
 def validate_status(topic: str, payload: bytes) -> UnitStatus | Rejection:

@@ -98,6 +98,8 @@ class EventWriter:
                 if isinstance(result, UnitStatus):
                     outcomes[i] = self._apply_status(conn, message, result, now)
             self._dead_letter(conn, [o for o in outcomes if o.status == "rejected"], now)
+            self._raise_unreadable_alarms(conn, [c for c in checked if isinstance(c, Rejection) and c.alarm_type],
+                                          now)
             failpoint("ingest.before_commit")
         return outcomes
 
@@ -219,6 +221,22 @@ class EventWriter:
             engine.clear(conn, home_id=status.home_id, kind="unit_offline", at=now,
                          reason=f"unit back online at {status.ts.isoformat(timespec='seconds')}")
         return Outcome(message, "stored", status.home_id)
+
+    @staticmethod
+    def _raise_unreadable_alarms(conn: psycopg.Connection, rejections: list[Rejection], now: datetime) -> None:
+        """A malformed message that names an alarm type still raises that alarm for a registered home:
+        the dead letter keeps the evidence, and the operator still calls the resident."""
+        if not rejections:
+            return
+        registered = {row[0] for row in conn.execute(
+            "SELECT home_id FROM homes WHERE home_id = ANY(%s)", ([r.home_id for r in rejections],))}
+        for rejection in rejections:
+            if rejection.home_id in registered and rejection.alarm_type:
+                engine.trigger(
+                    conn, home_id=rejection.home_id, kind=rejection.alarm_type, device_id=rejection.device_id or "",
+                    at=now, explanation=(f"{label_of(rejection.alarm_type)} in a malformed message from "
+                                         f"{rejection.device_id} ({rejection.reason}); treat it as genuine"),
+                )
 
     @staticmethod
     def _dead_letter(conn: psycopg.Connection, rejected: list[Outcome], now: datetime) -> None:

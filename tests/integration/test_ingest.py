@@ -176,3 +176,15 @@ def test_device_last_seen_is_updated_for_supervision(conn: psycopg.Connection, h
         (home.home_id, device)).fetchone()
     assert last_seq == 12 and battery == 77
     assert datetime.now(UTC) - last_seen < timedelta(seconds=30)
+
+
+def test_a_malformed_alarm_is_dead_lettered_and_still_raises_the_alarm(conn, homes, ingest, unit_factory):
+    home = homes[0]
+    unit = unit_factory(home.home_id)
+    unit.publish("pendant-1", b'{"v":1,"seq":3,"ts":"2026-11-23T07:41:12Z","type":"pendant_press","battery":250}')
+    [ack] = unit.wait_acks(1)
+    assert ack["status"] == "rejected" and "battery" in ack["reason"]
+    assert conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 1
+    kind, priority, explanation = conn.execute("SELECT kind, priority, explanation FROM alerts").fetchone()
+    assert (kind, priority) == ("pendant_press", 1)
+    assert "malformed message" in explanation and "treat it as genuine" in explanation
