@@ -25,6 +25,8 @@ class Handling(StrEnum):
     RESOLVED = "resolved"
 
 
+# Slow trends rather than acute risks: wellbeing priority (design.md §3).
+WELLBEING_KINDS = frozenset({"activity_decline"})
 TECHNICAL_KINDS = frozenset({"device_silent", "battery_low", "tamper", "mains_fail", "unit_offline"})
 
 # Technical event type -> the alert kind it raises; the "restored" events clear instead.
@@ -64,6 +66,8 @@ def priority_of(kind: str) -> Priority:
         return Priority.EMERGENCY
     if kind in TECHNICAL_KINDS:
         return Priority.TECHNICAL
+    if kind in WELLBEING_KINDS:
+        return Priority.WELLBEING
     return Priority.URGENT
 
 

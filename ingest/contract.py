@@ -211,7 +211,7 @@ def validate_event(topic: str, payload: bytes, now: datetime) -> Event | Rejecti
     return Event(home_id, device_id, body.seq, ts, body.type, body.value, body.room, body.battery)
 
 
-def validate_status(topic: str, payload: bytes) -> UnitStatus | Rejection:
+def validate_status(topic: str, payload: bytes, now: datetime) -> UnitStatus | Rejection:
     parsed = parse_topic(topic)
     if parsed is None or parsed.leaf != "status":
         return Rejection(f"topic {topic[:200]!r} is not tec/v1/{{home_id}}/status")
@@ -220,9 +220,15 @@ def validate_status(topic: str, payload: bytes) -> UnitStatus | Rejection:
         return Rejection(problem, parsed.home_id)
     try:
         body = StatusPayload.model_validate(_parse_ts(doc))
+        ts = body.ts.astimezone(UTC)
     except ValidationError as exc:
         return Rejection(_first_error(exc), parsed.home_id)
-    return UnitStatus(parsed.home_id, body.state, body.ts)
+    except OverflowError:
+        return Rejection("ts is out of range", parsed.home_id)
+    if ts - now > MAX_FUTURE:
+        return Rejection(f"ts {ts.isoformat()} is more than 24 h ahead of the hub's clock; check the unit's clock",
+                         parsed.home_id)
+    return UnitStatus(parsed.home_id, body.state, ts)
 
 
 def _parse_ts(doc: object) -> object:

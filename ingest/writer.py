@@ -111,7 +111,7 @@ class EventWriter:
         if topic is not None and topic.leaf == "ack":
             return None  # the hub's own acks echoed back by a broker without no-local: not input
         if topic is not None and topic.leaf == "status":
-            return validate_status(message.topic, message.payload)
+            return validate_status(message.topic, message.payload, now)
         return validate_event(message.topic, message.payload, now)
 
     def _refuse_unregistered(self, conn: psycopg.Connection, checked: list) -> list:
@@ -205,18 +205,21 @@ class EventWriter:
 
     @staticmethod
     def _apply_status(conn: psycopg.Connection, message: Received, status: UnitStatus, now: datetime) -> Outcome:
-        updated = conn.execute(
-            """UPDATE homes SET unit_state = %s, unit_state_ts = %s, unit_state_received_at = %s
-               WHERE home_id = %s AND (unit_state_ts IS NULL OR unit_state_ts < %s) RETURNING home_id""",
-            (status.state, status.ts, now, status.home_id, status.ts),
-        ).fetchone()
-        if updated is None:
-            if conn.execute("SELECT 1 FROM homes WHERE home_id = %s", (status.home_id,)).fetchone() is None:
-                return Outcome(message, "rejected", status.home_id, reason=f"home {status.home_id!r} is not registered")
-            return Outcome(message, "duplicate", status.home_id)  # older than what we hold: a replayed retained copy
+        """Statuses apply in arrival order, not by their `ts`: a unit's last will carries the time it
+        connected, which is older than the "online" it published after, yet it is the newer news."""
+        row = conn.execute("SELECT unit_state FROM homes WHERE home_id = %s FOR UPDATE", (status.home_id,)).fetchone()
+        if row is None:
+            return Outcome(message, "rejected", status.home_id, reason=f"home {status.home_id!r} is not registered")
+        conn.execute(
+            "UPDATE homes SET unit_state = %s, unit_state_ts = %s, unit_state_received_at = %s WHERE home_id = %s",
+            (status.state, status.ts, now, status.home_id),
+        )
+        if row[0] == status.state:
+            return Outcome(message, "duplicate", status.home_id)  # e.g. the retained copy seen again on resubscribe
         if status.state == "offline":
             engine.trigger(conn, home_id=status.home_id, kind="unit_offline", at=now, event_ts=status.ts,
-                           explanation=f"Home unit reported offline at {status.ts.isoformat(timespec='seconds')}")
+                           explanation="The home unit went offline (its last will or an offline status); "
+                                       "alarms from this home cannot reach the hub until it is back")
         else:
             engine.clear(conn, home_id=status.home_id, kind="unit_offline", at=now,
                          reason=f"unit back online at {status.ts.isoformat(timespec='seconds')}")

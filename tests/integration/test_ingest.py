@@ -159,10 +159,24 @@ def test_unit_offline_status_raises_unit_offline_and_online_clears_it(conn, home
     unit.publish("", b'{"state":"online","ts":"%s"}' % later, topic=status_topic)
     _wait_for(lambda: conn.execute("SELECT condition FROM alerts WHERE kind = 'unit_offline'").fetchone()
               == ("cleared",))
-    # A stale copy (older ts) changes nothing.
-    unit.publish("", b'{"state":"offline","ts":"%s"}' % now.isoformat().encode(), topic=status_topic)
+    # The same state again (a retained copy seen on resubscribe) changes nothing.
+    unit.publish("", b'{"state":"online","ts":"%s"}' % later, topic=status_topic)
     time.sleep(0.5)
-    assert conn.execute("SELECT unit_state FROM homes WHERE home_id = %s", (home.home_id,)).fetchone() == ("online",)
+    assert conn.execute("SELECT repeat_count, version FROM alerts").fetchone() == (1, 2)
+
+
+def test_a_last_will_older_than_the_online_status_still_raises_unit_offline(conn, homes, ingest, unit_factory):
+    """A unit's will is fixed when it connects, so its ts is older than the online it sent after."""
+    home = homes[1]
+    unit = unit_factory(home.home_id)
+    status_topic = f"tec/v1/{home.home_id}/status"
+    connected_at = datetime.now(UTC)
+    unit.publish("", b'{"state":"online","ts":"%s"}' % (connected_at + timedelta(seconds=1)).isoformat().encode(),
+                 topic=status_topic)
+    _wait_for(lambda: conn.execute("SELECT unit_state FROM homes WHERE home_id = %s", (home.home_id,)).fetchone()
+              == ("online",))
+    unit.publish("", b'{"state":"offline","ts":"%s"}' % connected_at.isoformat().encode(), topic=status_topic)
+    _wait_for(lambda: conn.execute("SELECT count(*) FROM alerts WHERE kind = 'unit_offline'").fetchone()[0] == 1)
 
 
 def test_device_last_seen_is_updated_for_supervision(conn: psycopg.Connection, homes, ingest, unit_factory):
