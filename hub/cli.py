@@ -110,7 +110,7 @@ def serve(
     settings = _settings("console")
     application = create_app(settings, _require(settings.database_url, "DATABASE_URL"), settings.mqtt_url)
     uvicorn.run(application, host=host or settings.console_host, port=port or settings.console_port,
-                log_level=settings.log_level.lower(), access_log=False)
+                log_level="warning", access_log=False)
 
 
 @app.command()

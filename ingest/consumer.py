@@ -22,10 +22,12 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from alerts import engine
+from alerts.model import label_of
 from hub import db
 from hub.mqtt import BrokerAddress, connect, make_client, parse_mqtt_url
 from hub.settings import Settings
-from ingest.contract import TOPIC_ROOT, ack_topic
+from ingest.contract import ALARM_TYPES, TOPIC_ROOT, Event, ack_topic, validate_event
 from ingest.writer import EventWriter, Outcome, Received, ack_payload
 
 log = logging.getLogger(__name__)
@@ -125,25 +127,43 @@ class IngestService:
                 if self._stop.wait(delay):
                     raise
                 delay = min(delay * 2, 10.0)
-            except psycopg.Error as exc:
+            except Exception as exc:  # a refused row or a fault of ours: isolate the message, never stall
+                log.exception("storing a batch of %d failed; isolating the message that caused it", len(batch))
                 self._connection().rollback()
                 if len(batch) > 1:
                     middle = len(batch) // 2
                     return self._store(batch[:middle]) + self._store(batch[middle:])
                 return [self._dead_letter_unstorable(batch[0], exc)]
 
-    def _dead_letter_unstorable(self, message: Received, exc: psycopg.Error) -> Outcome:
-        reason = f"could not be stored: {str(exc).strip().splitlines()[0]}"
+    def _dead_letter_unstorable(self, message: Received, exc: Exception) -> Outcome:
+        reason = f"could not be stored: {(str(exc).strip().splitlines() or [type(exc).__name__])[0]}"
         log.error("dead-lettering message on %s: %s", message.topic, reason)
+        checked = validate_event(message.topic, message.payload, datetime.now(UTC))
+        home, device, seq = checked.home_id, checked.device_id, checked.seq
+        alarm = checked.type if isinstance(checked, Event) and checked.type in ALARM_TYPES else getattr(
+            checked, "alarm_type", None)
         conn = self._connection()
         with conn.transaction():
             conn.execute(
-                "INSERT INTO dead_letters (received_at, topic, payload, reason) VALUES (%s, %s, %s, %s)",
-                (datetime.now(UTC), message.topic.replace("\x00", ""), message.payload, reason),
+                "INSERT INTO dead_letters (received_at, topic, payload, reason, home_id, device_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (datetime.now(UTC), message.topic.replace("\x00", ""), message.payload, reason, home, device),
             )
-        parts = message.topic.split("/")
-        home, device = (parts[2], parts[3]) if len(parts) == 5 else (None, None)
-        return Outcome(message, "rejected", home, device, None, reason)
+            if alarm and home:
+                self._raise_alarm_despite_fault(conn, home, device or "", alarm, reason)
+        return Outcome(message, "rejected", home, device, seq, reason)
+
+    @staticmethod
+    def _raise_alarm_despite_fault(conn: psycopg.Connection, home: str, device: str, alarm: str, reason: str) -> None:
+        """The event could not be stored, but the alarm it carries must still reach an operator."""
+        try:
+            with conn.transaction():
+                engine.trigger(conn, home_id=home, kind=alarm, device_id=device, at=datetime.now(UTC),
+                               explanation=f"{label_of(alarm)} from {device}, which the hub {reason}; "
+                                           "treat it as genuine")
+        except Exception:
+            log.critical("ALARM %s from %s/%s could not be raised; see dead_letters", alarm, home, device,
+                         exc_info=True)
 
     def _drop_connection(self) -> None:
         if self._conn is not None:

@@ -202,3 +202,34 @@ def test_a_malformed_alarm_is_dead_lettered_and_still_raises_the_alarm(conn, hom
     kind, priority, explanation = conn.execute("SELECT kind, priority, explanation FROM alerts").fetchone()
     assert (kind, priority) == ("pendant_press", 1)
     assert "malformed message" in explanation and "treat it as genuine" in explanation
+
+
+@pytest.fixture
+def poisoned_device(conn, homes):
+    """A database trigger that refuses one device's rows stands in for any row the database rejects."""
+    conn.execute("""CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'refused by the test trigger'; END $$""")
+    conn.execute("""CREATE TRIGGER refuse_poison BEFORE INSERT ON events FOR EACH ROW
+                    WHEN (NEW.device_id = 'pendant-1') EXECUTE FUNCTION refuse_poison()""")
+    yield "pendant-1"
+    conn.execute("DROP TRIGGER refuse_poison ON events")
+    conn.execute("DROP FUNCTION refuse_poison()")
+
+
+def test_a_row_the_database_refuses_is_isolated_dead_lettered_and_its_alarm_still_raised(
+    conn, homes, ingest, unit_factory, poisoned_device
+):
+    home = homes[0]
+    unit = unit_factory(home.home_id)
+    ingest.settings.ingest_batch_wait_ms = 200  # let the good and the poisoned message share a batch
+    unit.publish("pir-kitchen", event(1, "motion", value=1, room="kitchen"))
+    unit.publish(poisoned_device, event(2, "pendant_press"))
+    unit.publish("pir-lounge", event(3, "motion", value=1, room="lounge"))
+    acks = {a["topic"].split("/")[3]: a for a in unit.wait_acks(3)}
+    assert acks["pir-kitchen"]["status"] == "stored" and acks["pir-lounge"]["status"] == "stored"
+    assert acks[poisoned_device]["status"] == "rejected"
+    assert "refused by the test trigger" in acks[poisoned_device]["reason"]
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2
+    assert conn.execute("SELECT device_id FROM dead_letters").fetchall() == [(poisoned_device,)]
+    kind, explanation = conn.execute("SELECT kind, explanation FROM alerts").fetchone()
+    assert kind == "pendant_press" and "treat it as genuine" in explanation
