@@ -38,6 +38,23 @@ def _require(value: str | None, name: str) -> str:
     return value
 
 
+def _database(settings: Settings) -> str:
+    """DATABASE_URL, checked to be reachable and migrated; says which storage path is active."""
+    import logging
+
+    from hub import db
+
+    url = _require(settings.database_url, "DATABASE_URL")
+    try:
+        mode = db.check_schema(url)
+    except db.SchemaMissing as exc:
+        typer.secho(f"Cannot start: {exc}.", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    logging.getLogger("hub").info("storage: %s", "TimescaleDB hypertable" if mode == "timescale" else
+                                  "plain PostgreSQL (TimescaleDB not available)")
+    return url
+
+
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -80,8 +97,7 @@ def ingest() -> None:
     from ingest.consumer import IngestService
 
     settings = _settings("ingest")
-    service = IngestService(settings, _require(settings.database_url, "DATABASE_URL"),
-                            _require(settings.mqtt_url, "MQTT_URL"))
+    service = IngestService(settings, _database(settings), _require(settings.mqtt_url, "MQTT_URL"))
     stop = _stop_on_signals()
     service.start()
     stop.wait()
@@ -94,7 +110,7 @@ def alerts_engine() -> None:
     from alerts.service import run_alert_engine
 
     settings = _settings("alerts")
-    run_alert_engine(settings, _require(settings.database_url, "DATABASE_URL"), _stop_on_signals())
+    run_alert_engine(settings, _database(settings), _stop_on_signals())
 
 
 @app.command()
@@ -108,7 +124,7 @@ def serve(
     from console.app import create_app
 
     settings = _settings("console")
-    application = create_app(settings, _require(settings.database_url, "DATABASE_URL"), settings.mqtt_url)
+    application = create_app(settings, _database(settings), settings.mqtt_url)
     uvicorn.run(application, host=host or settings.console_host, port=port or settings.console_port,
                 log_level="warning", access_log=False)
 

@@ -150,3 +150,24 @@ def _apply_timescale_policies(conn: psycopg.Connection, retention_days: int, com
         )
         conn.execute("SELECT remove_retention_policy('events', if_exists => true)")
         conn.execute("SELECT add_retention_policy('events', %s::interval)", (f"{retention_days} days",))
+
+
+class SchemaMissing(RuntimeError):
+    pass
+
+
+def check_schema(url: str) -> StorageMode:
+    """The storage mode of a migrated database; SchemaMissing (saying what to run) if it is not migrated."""
+    try:
+        with connect(url) as conn:
+            if conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
+                raise SchemaMissing("the database has no hub schema yet: run `hub migrate` first")
+            latest = max(m.version for m in load_migrations(storage_mode(conn)))
+            applied = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
+            if applied < latest:
+                raise SchemaMissing(f"the database schema is at {applied:03d}, this hub needs {latest:03d}: "
+                                    "run `hub migrate`")
+            return storage_mode(conn)
+    except psycopg.OperationalError as exc:
+        raise SchemaMissing(f"cannot reach the database ({str(exc).strip().splitlines()[0]}); "
+                            "check DATABASE_URL and that PostgreSQL is running") from exc
