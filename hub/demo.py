@@ -76,7 +76,8 @@ def run_demo(settings: Settings, *, port: int, homes: int, duration: float | Non
         cleanup.callback(_stop_children, children)
 
         def spawn(name: str, *args: str) -> None:
-            children[name] = subprocess.Popen([sys.executable, "-m", "hub", *args], env=env)
+            # Own session: the terminal's Ctrl-C goes to the demo alone, which then stops the children in order.
+            children[name] = subprocess.Popen([sys.executable, "-m", "hub", *args], env=env, start_new_session=True)
 
         spawn("ingest", "ingest")
         spawn("alerts", "alerts")

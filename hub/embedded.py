@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import socket
 import subprocess
 import sys
@@ -43,6 +44,7 @@ class EmbeddedPostgres:
 
     data_dir: Path
     url: str = ""
+    remove_on_stop: bool = False
     _server: object | None = None
 
     def start(self) -> str:
@@ -57,11 +59,13 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()  # type: ignore[attr-defined]
             self._server = None
+        if self.remove_on_stop:
+            shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
 def embedded_postgres(base_dir: Path | None = None) -> EmbeddedPostgres:
     root = Path(tempfile.mkdtemp(prefix="hub-pg-", dir=base_dir))
-    return EmbeddedPostgres(root / "pgdata")
+    return EmbeddedPostgres(root / "pgdata", remove_on_stop=True)
 
 
 class EmbeddedBroker:
@@ -71,17 +75,20 @@ class EmbeddedBroker:
         self.port = port or free_port()
         self.url = f"mqtt://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(tempfile.mkdtemp(prefix="hub-broker-")) / "amqtt.log"
 
     def start(self) -> str:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "hub.embedded", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        # Its own session: a Ctrl-C in the terminal reaches the demo, which stops the broker last.
+        with self.log_path.open("ab") as log_file:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "hub.embedded", str(self.port)],
+                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         try:
             wait_for_port("127.0.0.1", self.port)
-        except TimeoutError:
+        except TimeoutError as exc:
             self.stop()
-            raise
+            raise TimeoutError(f"the embedded broker did not start; see {self.log_path}") from exc
         return self.url
 
     def stop(self) -> None:
@@ -92,6 +99,7 @@ class EmbeddedBroker:
             except subprocess.TimeoutExpired:
                 self._process.kill()
         self._process = None
+        shutil.rmtree(self.log_path.parent, ignore_errors=True)
 
 
 def _broker_config(port: int) -> dict:
@@ -103,6 +111,14 @@ def _broker_config(port: int) -> dict:
     }
 
 
+class _IterationSafeDict(dict):  # type: ignore[type-arg]
+    """amqtt walks its subscription table while a connecting client can add to it, which kills that
+    client's connection ("dictionary changed size during iteration"); iterate over a snapshot instead."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self.keys()))
+
+
 def run_broker(port: int) -> None:
     from amqtt.broker import Broker
 
@@ -110,6 +126,7 @@ def run_broker(port: int) -> None:
 
     async def main() -> None:
         broker = Broker(_broker_config(port))
+        broker._subscriptions = _IterationSafeDict(broker._subscriptions)
         await broker.start()
         await asyncio.Event().wait()
 
