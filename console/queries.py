@@ -55,3 +55,10 @@ FROM events WHERE home_id = %(home_id)s AND ts >= %(since)s
 ORDER BY ts DESC, device_id, seq DESC LIMIT %(limit)s
 """
 
+
+# Summed per hour from events_hourly (a continuous aggregate with TimescaleDB, a view otherwise).
+HOURLY_ACTIVITY = """
+SELECT bucket, sum(events)::int FROM events_hourly
+WHERE home_id = %(home_id)s AND bucket >= %(since)s AND bucket < %(until)s AND type = ANY(%(types)s)
+GROUP BY bucket ORDER BY bucket
+"""

@@ -1,6 +1,7 @@
 -- hub: no-transaction
--- Hourly roll-up per device, kept up to date by a continuous aggregate policy.
-CREATE MATERIALIZED VIEW events_hourly WITH (timescaledb.continuous) AS
+-- Hourly roll-up per device, kept up to date by a continuous aggregate policy; real-time
+-- aggregation (materialized_only = false) adds the hours the policy has not yet materialised.
+CREATE MATERIALIZED VIEW events_hourly WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
 SELECT home_id, device_id, type, time_bucket(INTERVAL '1 hour', ts) AS bucket,
        count(*) AS events, avg(value) AS avg_value, min(value) AS min_value, max(value) AS max_value
 FROM events

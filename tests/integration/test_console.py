@@ -139,3 +139,20 @@ def test_readiness_is_false_when_the_broker_is_unreachable(settings, db_url):
     with ConsoleServer(app) as server:
         response = httpx.get(server.base_url + "/readyz")
     assert response.status_code == 503 and response.json()["checks"]["broker"] is False
+
+
+def test_activity_endpoint_gives_the_heatmap_and_todays_line(api, conn, homes):
+    from datetime import UTC, datetime, timedelta
+
+    home = homes[0]
+    now = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
+    rows = [(home.home_id, "pir-kitchen", i, now - timedelta(days=day), "motion", 1, "kitchen")
+            for i, day in enumerate(range(0, 5))]
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO events (home_id, device_id, seq, ts, type, value, room) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+    body = api.get(f"/api/homes/{home.home_id}/activity", params={"days": 7}).json()
+    assert len(body["days"]) == 8 and sum(sum(d["hours"]) for d in body["days"]) == 5
+    assert sum(body["today"]["hours"]) == 1
+    assert len(body["usual"]["median"]) == 24
+    assert api.get("/api/homes/nowhere/activity").status_code == 404
