@@ -9,7 +9,7 @@ SELECT a.id, a.version, a.home_id, a.resident_id, r.name AS resident_name, h.add
        a.kind, a.device_id, d.room, a.priority, a.condition, a.handling, a.repeat_count,
        a.escalation_level, a.explanation, a.first_event_ts, a.last_event_ts, a.raised_at, a.updated_at,
        a.acknowledged_at, a.acknowledged_by, a.escalated_at, a.cleared_at, a.resolved_at, a.resolved_by,
-       a.outcome, a.resolution_note
+       a.outcome, a.resolution_note, a.confidence, a.cold_start, a.evidence
 FROM alerts a
 JOIN homes h ON h.home_id = a.home_id
 LEFT JOIN residents r ON r.resident_id = a.resident_id

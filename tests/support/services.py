@@ -28,7 +28,8 @@ from hub.embedded import EmbeddedBroker, embedded_postgres, free_port, wait_for_
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = ["delivery_log", "outbox", "alert_audit", "alerts", "dead_letters", "events", "devices",
+TABLES = ["score_watermarks", "behaviour_episodes", "model_feedback", "absences", "baselines", "delivery_log",
+          "outbox", "alert_audit", "alerts", "dead_letters", "events", "devices",
           "residents", "homes"]
 
 
