@@ -1,0 +1,207 @@
+// One alert as the page shows it: queue row, status chips, action buttons and the ticking age.
+// The chips, buttons and age are shared with the detail panel.
+
+import { $$, badge, el } from "./dom.js";
+import { formatAge, formatTs, humanize, kindLabel, parseTs, priorityInfo } from "./format.js";
+import { outcomeLabel } from "./outcomes.js";
+import { serverNow, state } from "./state.js";
+
+// Emergency age colours: amber once a call should have been answered, red once it is late.
+const TSA_ANSWER_MS = 60_000;
+const TSA_LATE_MS = 180_000;
+
+export function statusChips(a) {
+  const chips = [];
+  if (a.handling === "resolved") {
+    chips.push(
+      el(
+        "span",
+        { class: "chip-group", title: a.resolved_at ? `Resolved at ${formatTs(a.resolved_at)}` : null },
+        el("span", { class: "chip chip-resolved", text: "Resolved" }),
+        a.resolved_by ? " " : null,
+        a.resolved_by ? el("span", { class: "chip-by", text: `by ${a.resolved_by}` }) : null,
+      ),
+    );
+    if (a.outcome) chips.push(el("span", { class: "chip chip-outcome", text: outcomeLabel(a.outcome) }));
+    return chips;
+  }
+  if (a.escalation_level > 0) {
+    chips.push(
+      el("span", {
+        class: `chip ${a.handling === "new" ? "chip-escalated" : "chip-escalated-past"}`,
+        title: a.escalated_at ? `Escalated at ${formatTs(a.escalated_at)}` : null,
+        text: `Escalated level ${a.escalation_level}`,
+      }),
+    );
+  }
+  if (a.handling === "new") {
+    chips.push(el("span", { class: "chip chip-new", text: "New" }));
+  } else if (a.handling === "acknowledged") {
+    chips.push(
+      el(
+        "span",
+        {
+          class: "chip-group",
+          title: a.acknowledged_at ? `Acknowledged at ${formatTs(a.acknowledged_at)}` : null,
+        },
+        el("span", { class: "chip chip-ack", text: "Acknowledged" }),
+        a.acknowledged_by ? " " : null,
+        a.acknowledged_by ? el("span", { class: "chip-by", text: `by ${a.acknowledged_by}` }) : null,
+      ),
+    );
+  }
+  if (a.condition === "cleared") {
+    chips.push(
+      el("span", {
+        class: "chip chip-cleared",
+        title: a.cleared_at ? `Cleared at ${formatTs(a.cleared_at)}` : null,
+        text: "Cleared",
+      }),
+    );
+  }
+  return chips;
+}
+
+export function actionButtons(a, attr = "data-action") {
+  if (a.handling === "resolved") return [];
+  const who = `${kindLabel(a.kind)}, ${a.resident_name || a.home_id}`;
+  const buttons = [];
+  if (a.handling === "new") {
+    buttons.push(
+      el("button", {
+        type: "button",
+        class: `btn btn-ack${a.priority === 1 ? " btn-ack-p1" : ""}`,
+        [attr]: "acknowledge",
+        "data-id": a.id,
+        "aria-label": `Acknowledge alert ${a.id}: ${who}`,
+        text: "Acknowledge",
+      }),
+    );
+  }
+  buttons.push(
+    el("button", {
+      type: "button",
+      class: "btn btn-resolve",
+      [attr]: "resolve",
+      "data-id": a.id,
+      "aria-label": `Resolve alert ${a.id}: ${who}`,
+      text: "Resolve",
+    }),
+  );
+  return buttons;
+}
+
+export function rowClasses(a) {
+  const cls = [`prio-${a.priority}`, `h-${a.handling}`];
+  if (a.priority === 1 && a.handling === "new") cls.push("flash");
+  if (a.escalation_level > 0 && a.handling === "new") cls.push("escalated");
+  if (a.condition === "cleared") cls.push("is-cleared");
+  if (a.id === state.selectedId) cls.push("selected");
+  return cls.join(" ");
+}
+
+export function buildRow(a) {
+  const info = priorityInfo(a.priority);
+  const tr = el("tr", {
+    class: rowClasses(a),
+    tabindex: "0",
+    "data-alert-id": a.id,
+    "data-kind": a.kind,
+    "data-handling": a.handling,
+    "data-priority": a.priority,
+    "data-condition": a.condition,
+  });
+
+  tr.append(
+    el("td", { class: "col-prio" }, badge(a.priority), el("span", { class: "visually-hidden", text: ` ${info.name}` })),
+    el(
+      "td",
+      { class: "col-kind" },
+      el("div", { class: "primary kind", text: kindLabel(a.kind) }),
+      a.explanation ? el("div", { class: "secondary explain", title: a.explanation, text: a.explanation }) : null,
+    ),
+    el(
+      "td",
+      { class: "col-resident" },
+      el("div", { class: "primary", text: a.resident_name || "Unknown resident" }),
+      a.resident_id ? el("div", { class: "secondary mono", text: a.resident_id }) : null,
+    ),
+    el(
+      "td",
+      { class: "col-home" },
+      el("div", { class: "primary addr", title: a.address || null, text: a.address || "—" }),
+      el("div", { class: "secondary mono", text: a.home_id || "" }),
+    ),
+    el(
+      "td",
+      { class: "col-device" },
+      el("div", { class: "primary mono", text: a.device_id || "—" }),
+      a.room ? el("div", { class: "secondary", text: humanize(a.room) }) : null,
+    ),
+    el(
+      "td",
+      { class: "col-repeat num" },
+      a.repeat_count > 1
+        ? el("span", { class: "repeat", title: `Triggered ${a.repeat_count} times`, text: `×${a.repeat_count}` })
+        : null,
+    ),
+    el("td", { class: "col-age num" }, ageNode(a)),
+    el("td", { class: "col-status" }, el("div", { class: "chips" }, statusChips(a))),
+    el("td", { class: "col-actions" }, el("div", { class: "actions" }, actionButtons(a))),
+  );
+  applyPending(tr);
+  return tr;
+}
+
+export function ageNode(a) {
+  if (a.handling === "resolved") {
+    const dur = (parseTs(a.resolved_at) || NaN) - (parseTs(a.raised_at) || NaN);
+    return el("span", {
+      class: "age age-static",
+      title: `Raised ${formatTs(a.raised_at)}, resolved ${formatTs(a.resolved_at)} (time to resolve)`,
+      text: formatAge(dur),
+    });
+  }
+  const node = el("span", {
+    class: "age",
+    "data-since": a.raised_at || "",
+    "data-watch": a.priority === 1 && a.handling === "new" ? "1" : null,
+    title: `Raised ${formatTs(a.raised_at)}`,
+  });
+  updateAge(node, serverNow());
+  return node;
+}
+
+export function updateAge(node, now) {
+  const since = parseTs(node.dataset.since);
+  const ms = now - since;
+  const text = formatAge(ms);
+  if (node.textContent !== text) node.textContent = text;
+  if (node.dataset.watch) {
+    node.classList.toggle("age-warn", ms >= TSA_ANSWER_MS && ms < TSA_LATE_MS);
+    node.classList.toggle("age-late", ms >= TSA_LATE_MS);
+  }
+}
+
+export function rowSignature(a) {
+  return `${a.version}|${a.updated_at}|${a.handling}|${state.tab}`;
+}
+
+export function applyPending(tr) {
+  const id = tr.dataset.alertId;
+  for (const btn of $$("button[data-action]", tr)) {
+    const busy = state.pending.has(`${id}:${btn.dataset.action}`);
+    btn.disabled = busy;
+    btn.classList.toggle("busy", busy);
+    if (busy) btn.setAttribute("aria-busy", "true");
+    else btn.removeAttribute("aria-busy");
+  }
+}
+
+export function setPending(id, action, busy) {
+  const key = `${id}:${action}`;
+  if (busy) state.pending.add(key);
+  else state.pending.delete(key);
+  for (const tr of $$(`#alert-rows tr[data-alert-id="${CSS.escape(String(id))}"]`)) applyPending(tr);
+  for (const btn of $$(`#detail-panel [data-panel-action="${action}"]`)) btn.disabled = busy;
+}
