@@ -1,8 +1,11 @@
-// The detail panel's content for the selected alert: status, actions, resident and alert facts,
-// and the audit trail. Opening, closing and fetching are in detail-panel.js.
+// The detail panel's content for the selected alert: status, actions, why it fired, the resident's
+// activity, resident and alert facts, and the audit trail. Opening, closing and fetching are in
+// detail-panel.js.
 
 import { $, el } from "./dom.js";
 import { actionButtons, ageNode, statusChips } from "./alert-row.js";
+import { activitySection } from "./activity-panel.js";
+import { whySection } from "./detail-why.js";
 import { formatAge, formatTs, fullTs, humanize, kindLabel, parseTs, priorityInfo } from "./format.js";
 import { outcomeLabel } from "./outcomes.js";
 import { state, store } from "./state.js";
@@ -140,13 +143,14 @@ export function renderDetail() {
     }
   }
 
-  if (a.explanation) {
-    body.append(
-      el("section", { class: "detail-section" },
-        el("h3", { text: "Why this alert" }),
-        el("p", { class: "explanation", text: a.explanation })),
-    );
-  }
+  const why = whySection(a);
+  if (why) body.append(why);
+
+  // Behavioural alerts are explained by the activity chart, so it comes first for them; for
+  // emergencies and technical faults the resident's name and address come first.
+  const behavioural = a.priority === 2 || a.priority === 3;
+  const activity = activitySection(a);
+  if (behavioural) body.append(activity);
 
   body.append(
     el("section", { class: "detail-section" },
@@ -157,6 +161,9 @@ export function renderDetail() {
         ["Address", a.address],
         ["Home", a.home_id, "mono"],
       ])),
+  );
+  if (!behavioural) body.append(activity);
+  body.append(
     el("section", { class: "detail-section" },
       el("h3", { text: "Alert" }),
       dl([
