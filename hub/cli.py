@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -137,11 +138,26 @@ def simulate(
     duration: Annotated[float | None, typer.Option(help="Stop after this many real seconds.")] = None,
     alarms_per_day: Annotated[float, typer.Option(help="Pendant presses and falls per home per day.")] = 2.0,
     heartbeat_s: Annotated[int, typer.Option(help="Heartbeat interval of each device, seconds.")] = 300,
+    history: Annotated[int | None, typer.Option(
+        help="Instead of running live: write this many days of history straight into the database.")] = None,
+    labels: Annotated[Path | None, typer.Option(help="With --history: write the ground truth here (JSON).")] = None,
+    with_heartbeats: Annotated[bool, typer.Option(help="With --history: store heartbeats too.")] = False,
 ) -> None:
-    """Drive simulated homes over MQTT per the v1 contract, retrying until the hub acks."""
+    """Drive simulated homes over MQTT per the v1 contract, retrying until the hub acks; or, with
+    --history DAYS, write weeks of labelled history into the database in minutes."""
     from simulators.run import SimulationConfig, run_simulation
 
     settings = _settings("simulate")
+    if history is not None:
+        from hub import db
+        from hub.history_loader import load_history
+
+        with db.connect(_database(settings)) as conn:
+            totals = load_history(conn, homes, history, seed, heartbeats=with_heartbeats, labels_path=labels,
+                                  progress=lambda line: typer.echo(line, err=True))
+        typer.echo(f"stored {totals['rows']:,} rows for {totals['homes']} homes over {history} days "
+                   f"({totals['anomalies']} labelled anomalies, {totals['absences']} registered absences)")
+        return
     config = SimulationConfig(
         mqtt_url=_require(settings.mqtt_url, "MQTT_URL"), homes=homes, speed=speed, seed=seed,
         duration_s=duration, alarms_per_home_per_day=alarms_per_day, heartbeat_interval_s=heartbeat_s,
@@ -165,6 +181,28 @@ def demo(
 
     settings = _settings("demo")
     raise typer.Exit(run_demo(settings, port=port, homes=homes, duration=duration, alarms_per_day=alarms_per_day))
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="CSV: ts,home_id,device_id,type,value,room (design.md).")],
+    speed: Annotated[str, typer.Option(help="Event seconds per real second, or 'max'.")] = "60",
+    heartbeat_s: Annotated[int, typer.Option(help="Heartbeat interval sent between recorded events.")] = 300,
+) -> None:
+    """Replay recorded sensor data through MQTT as the home units would, heartbeats included."""
+    from simulators.replay import CsvError, replay_csv
+
+    settings = _settings("replay")
+    rate = 0.0 if speed == "max" else float(speed)
+    try:
+        stats = replay_csv(file, _require(settings.mqtt_url, "MQTT_URL"), rate, protocol=settings.mqtt_protocol,
+                           heartbeat_interval_s=heartbeat_s, stop_event=_stop_on_signals(),
+                           on_progress=lambda s: typer.echo(f"  {s}", err=True))
+    except CsvError as exc:
+        typer.secho(f"Cannot replay: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(str(stats))
+    raise typer.Exit(0 if stats.complete else 1)
 
 
 bench_app = typer.Typer(help="Benchmarks; each prints one JSON line and appends to bench/results.md.")

@@ -164,7 +164,8 @@ def _address(rng: random.Random) -> str:
 
 
 def standard_devices(heartbeat_interval_s: int = 300) -> tuple[DeviceSpec, ...]:
-    """The kit every simulated home has: a wearable, one PIR per room, door, bed, fridge and safety sensors."""
+    """The kit every simulated home has: a wearable, one PIR per room, door, bed, chair, fridge, toilet,
+    kettle plug, temperature and safety sensors."""
     layout: list[tuple[str, str, str | None]] = [
         ("unit", "unit", "hallway"),
         ("pendant-1", "pendant", None),  # worn, so in no fixed room; it also detects falls
@@ -173,6 +174,9 @@ def standard_devices(heartbeat_interval_s: int = 300) -> tuple[DeviceSpec, ...]:
         ("door-front", "door", FRONT_DOOR_ROOM),
         ("bed-1", "bed", "bedroom"),
         ("fridge-1", "fridge", "kitchen"),
+        ("chair-lounge", "chair", "lounge"),    # pressure pad: sitting and standing up
+        ("toilet-1", "toilet", "bathroom"),     # flush sensor
+        ("plug-kettle", "power", "kitchen"),    # smart plug: watts drawn by the kettle
         ("temp-lounge", "temperature", "lounge"),
         ("smoke-hall", "smoke", "hallway"),
     ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from simulators.homes import HomeSpec
+from simulators.residents import resident_for
 from simulators.routines import LOCAL_TZ, daily_events
 
 INCIDENT_MIX: tuple[tuple[str, str, float], ...] = (
@@ -97,7 +98,7 @@ def day_schedule(home: HomeSpec, day: date, seed: int, alarms_per_home_per_day: 
     """Everything except heartbeats (see `heartbeat_event`) for one home on one local day, in time order."""
     routine = [
         ScheduledEvent(e.ts, home.home_id, e.device_id, e.type, e.value, e.room)
-        for e in daily_events(home, day, _rng(seed, home.home_id, day, "routine"))
+        for e in daily_events(home, day, _rng(seed, home.home_id, day, "routine"), resident_for(home, seed))
     ]
     events = (routine + incidents_for_day(home, day, seed, alarms_per_home_per_day)
               + battery_low_for_day(home, day, seed))
