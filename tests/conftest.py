@@ -82,6 +82,12 @@ def console(settings, db_url, broker) -> Iterator[ConsoleServer]:
 
 
 @pytest.fixture
+def api(console: ConsoleServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=console.base_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
 def unit_factory(broker: Broker) -> Iterator[object]:
     units: list[TestUnit] = []
 

@@ -14,6 +14,8 @@ from alerts.model import OUTCOMES
 from alerts.transitions import Acknowledge, Action, Note, Resolve, TransitionRefused
 from console import queries
 from console.deps import Pool
+from models import store
+from models.detectors import BEHAVIOURAL_KINDS
 
 router = APIRouter(prefix="/api", tags=["alerts"])
 
@@ -43,7 +45,10 @@ def _fetch_alert(pool: Pool, alert_id: int) -> dict[str, Any]:
 def _apply(pool: Pool, alert_id: int, action: Action) -> dict[str, Any]:
     try:
         with pool.connection() as conn, conn.transaction():
-            engine.act(conn, alert_id, action)
+            applied = engine.act(conn, alert_id, action)
+            if isinstance(action, Resolve) and applied.change.after.kind in BEHAVIOURAL_KINDS:
+                # The verdict teaches this resident's model, in the same transaction as the resolution.
+                store.record_feedback(conn, alert_id, applied.home_id, applied.change.after.kind, action.outcome)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except TransitionRefused as exc:

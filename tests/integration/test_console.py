@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,12 +15,6 @@ from tests.support.home import event
 from tests.support.services import ConsoleServer
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def api(console: ConsoleServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=console.base_url, timeout=10) as client:
-        yield client
 
 
 def _ws_url(console: ConsoleServer) -> str:

@@ -1,0 +1,500 @@
+"""The state machine that follows one home reading by reading.
+
+It is the single source of both the live view detectors read (where the resident is, whether they are
+up, in bed or out, how long nothing has moved) and the care-day summaries baselines learn from, so the
+two never disagree about what happened. Memory is bounded: live state plus `history_days` of
+DayFeatures, never the readings.
+
+Real sensors are imperfect, and so are households: a PIR fires on its own now and then (curtains,
+sunlight), the radio loses a reading or two a day, and a partner or carer moves about too. Hence:
+a lone trigger with nothing else within half an hour is not taken as the resident moving, a
+bed-in/out the radio lost is inferred from what follows, and movement while the bed says the resident
+is in it is someone else's.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.clock import DAY_START_MIN, MINUTES_PER_DAY, at_care_minute, care_day, care_minute, wall
+from models.day import BATHROOM, BEDROOM, HALLWAY, KITCHEN, PRIVATE_ROOMS, DayFeatures
+from models.readings import Reading
+
+WAKE_CONFIRM = timedelta(minutes=30)  # out of bed this long (or in a living room) means up for the day
+WAKE_LATEST_MIN = 18 * 60.0  # a first bed-out later than this is not getting up for the day
+OUTING_MIN = timedelta(minutes=3)  # shorter "outings" are someone at the door
+HALL_TRANSIT = timedelta(minutes=3)  # longer in the hallway at night is more than a trip to the toilet
+NEIGHBOUR = timedelta(minutes=30)  # movement again in the same room this soon: the resident still there
+WALK = timedelta(minutes=3)  # movements this close together are someone walking about
+STRAY_PAIR = timedelta(minutes=15)  # two movements this close after the door closed: someone is home
+REENTRY = timedelta(seconds=60)  # a door opening this long after leaving is someone coming in
+SOMEONE_CAME_IN = timedelta(minutes=30)
+MISSED_BED_OUT = timedelta(minutes=10)
+PACE_MIN_S, PACE_MAX_S = 5.0, 1800.0  # re-triggers of one PIR: closer is one movement, further is stillness
+LONG_STILL = timedelta(minutes=60)
+OUTAGE = timedelta(minutes=65)  # no reading at all for this long: the home unit was down
+FROM_BEDROOM = timedelta(minutes=5)
+EVIDENCE_CAP = 40
+MISSED_HEARTBEATS = 3  # a supervised device is silent after missing this many heartbeats in a row
+COLD_LIMIT_C = 16.0  # below this for an hour is a risk for an older person whatever their habits
+STRONG_TYPES = frozenset({"fridge", "power", "toilet", "chair"})  # a person did this; stray triggers do not
+
+
+@dataclass(frozen=True)
+class TrackerParams:
+    """Per-resident edges of the day from the baseline (care minutes), and whether the resident lives alone."""
+
+    wake_earliest_min: float = 270.0  # bed-outs from 04:30 can be getting up
+    evening_min: float = 1140.0  # bed-ins from 19:00 start the night
+    night_end_min: float = 360.0  # the resident's night is over by now at the latest (usual earliest wake)
+    solo: bool = True  # no one else moves about the home at night
+
+
+def is_night_clock(ts: datetime) -> bool:
+    """22:00 to 07:00 on the wall clock."""
+    hour = wall(ts).hour
+    return hour >= 22 or hour < 7
+
+
+class Tracker:
+    """Public attributes are the live view detectors read; treat them as read-only."""
+
+    def __init__(self, params: TrackerParams | None = None, history_days: int = 35, unit_device: str = "unit",
+                 intervals: dict[str, float] | None = None, default_interval: float = 300.0) -> None:
+        self.params = params or TrackerParams()
+        self.days: deque[DayFeatures] = deque(maxlen=history_days)
+        self.today: DayFeatures | None = None
+        self.days_closed = 0  # counts care days closed, so derived results can be cached per day
+        self.latest: datetime | None = None
+        # Supervision: only devices that send heartbeats can be judged silent (a PIR in an empty room says
+        # nothing for hours); any reading relayed by the unit proves the unit is alive.
+        self.last_seen: dict[str, datetime] = {}
+        self.supervised: set[str] = set()
+        self.device_room: dict[str, str | None] = {}
+        self.unit_device = unit_device
+        self.unit_back: datetime | None = None  # when the unit was last heard again after an outage
+        self.intervals: dict[str, float] = dict(intervals or {})
+        self.default_interval = default_interval
+        self._limits: dict[str, timedelta] = {}
+        # Where the resident is: the last activity that was not a stray trigger, and its room.
+        self.last_activity: datetime | None = None
+        self.last_confirmed: datetime | None = None
+        self.confirmed_room: str | None = None
+        self.confirmed_device = ""
+        self.last_motion: datetime | None = None
+        self.last_motion_device = ""
+        self.stay_room: str | None = None  # the room of the latest motion, and since when
+        self.stay_start: datetime | None = None
+        self.stay_device = ""
+        self.in_bed: bool | None = None
+        self.bed_device = ""
+        self.bed_since: datetime | None = None
+        # Front door: `left_at` is the first door event after the last movement (the resident went out,
+        # or someone else did); cleared by a movement that proves someone is home.
+        self.last_door: datetime | None = None
+        self.door_device = ""
+        self.door_open_since: datetime | None = None
+        self.left_at: datetime | None = None
+        self._reentry = False
+        self._stray: datetime | None = None
+        self._out_counted_to: datetime | None = None
+        # The day and the night.
+        self.woke_at: datetime | None = None
+        self.wake_candidate: datetime | None = None
+        self.night_start: datetime | None = None
+        self.night_wander: list[tuple[str, datetime]] = []
+        self.night_doors: list[tuple[str, datetime]] = []
+        self.kitchen_today: list[tuple[datetime, datetime]] = []
+        self.fridge_today: list[tuple[str, datetime]] = []
+        self.still_today: list[tuple[datetime, datetime]] = []  # spells of an hour or more with nothing moving
+        self.cold_since: datetime | None = None
+        self.cold_evidence: list[tuple[str, datetime, float]] = []
+        self.last_temp: tuple[datetime, float] | None = None
+        self._prev_activity: datetime | None = None
+        self._room_confirmed: dict[str, datetime] = {}
+        self._prev_room: str | None = None
+        self._gap_valid = False
+        self._last_minute = -1
+        self.last_elsewhere: datetime | None = None  # latest movement outside the bedroom
+        self._last_bedroom: datetime | None = None
+        self._last_reading: datetime | None = None
+
+    # -- inputs ---------------------------------------------------------------------------------------
+
+    def observe(self, reading: Reading) -> None:
+        ts = reading.ts
+        previous = self._last_reading
+        self.advance(ts)
+        day = self.today
+        assert day is not None
+        if previous is not None and ts - previous > OUTAGE and not self.supervised:
+            # Without heartbeats to go by: the thermometer alone reports every half hour, so this long
+            # with nothing at all means the unit was down.
+            day.offline_min += (ts - previous).total_seconds() / 60
+            self._after_outage(ts)
+        self._last_reading = ts
+        if reading.device_id not in self.device_room:
+            self.device_room[reading.device_id] = reading.room
+        self._seen(reading.device_id, ts)
+        self._unit_alive(ts)
+        minute = care_minute(ts)
+        if day.first_seen is None:
+            day.first_seen = minute
+        day.last_seen = minute
+        kind = reading.type
+        if kind == "motion":
+            self._motion(reading)
+        elif kind == "bed":
+            self._bed(reading)
+        elif kind == "door":
+            self._door(reading)
+        elif kind == "temperature":
+            self._temperature(reading)
+        elif kind in STRONG_TYPES and reading.value:
+            self._strong(reading)
+
+    def heartbeat(self, device_id: str, ts: datetime) -> None:
+        """Proof of life; cheap, as it is called for every device every few minutes."""
+        device_id = device_id or self.unit_device
+        self.supervised.add(device_id)
+        self._seen(device_id, ts)
+        if device_id != self.unit_device:
+            self._seen(self.unit_device, ts)
+
+    def _seen(self, device_id: str, ts: datetime) -> None:
+        previous = self.last_seen.get(device_id)
+        if previous is not None and ts <= previous:
+            return
+        self.last_seen[device_id] = ts
+        if previous is not None and device_id in self.supervised and ts - previous > self.silence_limit(device_id):
+            minutes = (ts - previous).total_seconds() / 60
+            if self.today is not None:
+                if device_id == self.unit_device:
+                    self.today.offline_min += minutes
+                else:
+                    self.today.sensor_gap_min += minutes
+            if device_id == self.unit_device:
+                self.unit_back = ts
+                self._after_outage(ts)
+            elif device_id == self.bed_device:
+                self.in_bed = None
+
+    def _after_outage(self, back: datetime) -> None:
+        """Events were lost while the unit was down: whether the resident is in bed, and how long nothing
+        has moved, are no longer known; stillness is measured afresh from its return."""
+        self.in_bed = None
+        self.wake_candidate = None
+        self.last_confirmed = self.last_activity = self._prev_activity = back
+        self._gap_valid = False
+
+    def advance(self, now: datetime) -> None:
+        """Move event time on: close finished care days and confirm a pending wake."""
+        if self.latest is None or now > self.latest:
+            self.latest = now
+        day = care_day(now)
+        if self.today is None:
+            self.today = DayFeatures(day)
+        while self.today.day < day:
+            self._count_time_out()
+            self.days.append(self.today)
+            self.days_closed += 1
+            self.today = DayFeatures(self.today.day + timedelta(days=1))
+            self.kitchen_today, self.fridge_today, self.still_today = [], [], []
+        if self.wake_candidate is not None and now - self.wake_candidate >= WAKE_CONFIRM:
+            self._wake(self.wake_candidate)
+
+    # -- the live view --------------------------------------------------------------------------------
+
+    @property
+    def night_active(self) -> bool:
+        return self.night_start is not None and self.woke_at is None
+
+    def away_since(self, now: datetime, settle: timedelta = timedelta(minutes=2)) -> datetime | None:
+        """When the resident went out, if the last door event was them leaving and no one has moved since."""
+        if self.left_at is None or self.in_bed or now - self.left_at < settle:
+            return None
+        return self.left_at
+
+    def woke_today(self, now: datetime) -> bool:
+        return self.woke_at is not None and care_day(self.woke_at) == care_day(now)
+
+    def devices_in(self, room: str) -> list[str]:
+        return [device for device, where in self.device_room.items() if where == room]
+
+    def silence_limit(self, device_id: str) -> timedelta:
+        limit = self._limits.get(device_id)
+        if limit is None:
+            limit = timedelta(seconds=MISSED_HEARTBEATS * self.intervals.get(device_id, self.default_interval))
+            self._limits[device_id] = limit
+        return limit
+
+    def shortest_limit(self) -> timedelta:
+        return timedelta(seconds=MISSED_HEARTBEATS * min([self.default_interval, *self.intervals.values()]))
+
+    def oldest_supervised(self) -> datetime | None:
+        """When the longest-silent supervised device was last heard (a quick check before looking closer)."""
+        seen = self.last_seen
+        return min((seen[d] for d in self.supervised if d in seen), default=None)
+
+    def is_silent(self, device_id: str, now: datetime) -> bool:
+        """A supervised device not heard from for MISSED_HEARTBEATS heartbeat intervals."""
+        if device_id not in self.supervised:
+            return False
+        last = self.last_seen.get(device_id)
+        return last is not None and now - last > self.silence_limit(device_id)
+
+    def sensor_silent(self, device_id: str, now: datetime) -> bool:
+        """A sensor is silent while its home unit is not: the unit has kept reporting for a whole silence
+        limit after the sensor's last word, and since its own last outage (sensors take a heartbeat
+        interval to be heard again after the unit comes back)."""
+        last = self.last_seen.get(device_id)
+        if last is None or device_id not in self.supervised or device_id == self.unit_device:
+            return False
+        limit = self.silence_limit(device_id)
+        since = max(last, self.unit_back) if self.unit_back is not None else last
+        unit_last = self.last_seen.get(self.unit_device)
+        return now - since > limit and unit_last is not None and unit_last - last > limit
+
+    # -- readings -------------------------------------------------------------------------------------
+
+    def _unit_alive(self, ts: datetime) -> None:
+        self._seen(self.unit_device, ts)
+
+    def _count_time_out(self) -> None:
+        """At the end of a care day spent (partly) out: its share of the outing goes on that day."""
+        left, day = self.left_at, self.today
+        if left is None or day is None or self.latest is None or self.latest - left < OUTING_MIN:
+            return
+        start = max(left, self._out_counted_to) if self._out_counted_to else left
+        end = at_care_minute(day.day, DAY_START_MIN + MINUTES_PER_DAY)
+        if end > start:
+            day.outings.append((round(care_minute(start), 1), round((end - start).total_seconds() / 60, 1)))
+            self._out_counted_to = end
+
+    def _home_again(self, ts: datetime, strong: bool) -> bool:
+        """After the door: does this movement mean someone is home? Records the outing it ends."""
+        left = self.left_at
+        if left is None:
+            return True
+        if self._reentry and self.last_door is not None:
+            if not self.woke_today(ts) and self._wake_window(ts):
+                self._wake(ts)  # walked in through the front door: up, whatever the bed last said
+            start = max(left, self._out_counted_to) if self._out_counted_to else left
+            if self.last_door - left >= OUTING_MIN and self.today is not None and self.last_door > start:
+                self.today.outings.append((round(care_minute(start), 1),
+                                           round((self.last_door - start).total_seconds() / 60, 1)))
+        elif not strong and (self._stray is None or ts - self._stray > STRAY_PAIR):
+            self._stray = ts  # one trigger in an empty home: wait for a second before believing it
+            return False
+        self.left_at, self._stray, self._reentry, self._out_counted_to = None, None, False, None
+        self._gap_valid = False
+        self.last_confirmed = self._prev_activity = ts  # someone came in, or was home after all
+        return True
+
+    def _activity(self, ts: datetime, room: str, device: str, strong: bool = False) -> None:
+        """Someone moved or touched something. Confirmed as the resident when it cannot be a stray trigger:
+        a sensor only a person works (bed, chair, fridge, kettle, flush), a movement in a room someone was
+        confirmed in within the half hour, or one straight after another (walking from room to room)."""
+        prev = self._prev_activity
+        recent = self._room_confirmed.get(room)
+        if self._prev_room == room and prev is not None and (recent is None or prev > recent):
+            recent = prev
+        if strong or (recent is not None and ts - recent <= NEIGHBOUR) or (prev is not None and ts - prev <= WALK):
+            if self._gap_valid and self.last_confirmed is not None and not self.in_bed and self.today is not None:
+                slots = self.today.gaps.setdefault(self.confirmed_room or room, [0.0] * 24)
+                hour = wall(self.last_confirmed).hour
+                slots[hour] = max(slots[hour], round((ts - self.last_confirmed).total_seconds() / 60, 2))
+                if ts - self.last_confirmed >= LONG_STILL:
+                    self.today.still_min += (ts - self.last_confirmed).total_seconds() / 60
+                    if len(self.still_today) < EVIDENCE_CAP:
+                        self.still_today.append((self.last_confirmed, ts))
+            self.last_confirmed, self.confirmed_room, self.confirmed_device = ts, room, device
+            self._room_confirmed[room] = ts
+            self._gap_valid = True
+        self._prev_activity, self._prev_room = ts, room
+        self.last_activity = ts
+
+    def _motion(self, r: Reading) -> None:
+        ts, room = r.ts, r.room or "unknown"
+        day = self.today
+        assert day is not None
+        if not self._home_again(ts, strong=False):
+            return
+        living = room not in PRIVATE_ROOMS and room != HALLWAY
+        if self.in_bed and room != BEDROOM:
+            # The bed says the resident is in it: this is someone else (or a stray trigger), unless the
+            # radio lost the bed-out and the resident is clearly up and about.
+            day.others_in_bed += 1
+            missed = living and not self.woke_today(ts) and self._wake_window(ts) and self._missed_bed_out(ts)
+            self.last_elsewhere = ts
+            if not missed:
+                return
+            self.in_bed = False
+        if self._prev_room == room and self._prev_activity is not None:
+            interval = (ts - self._prev_activity).total_seconds()
+            if PACE_MIN_S < interval <= PACE_MAX_S:
+                day.pace_sum += interval
+                day.pace_n += 1
+        self._activity(ts, room, r.device_id)
+        self._enter(room, ts, r.device_id)
+        # Up for the day once out of bed for half an hour: back in bed sooner was a night-time wander
+        # or a trip to the kitchen, however early in the morning.
+        if (living and not self.in_bed and not self.woke_today(ts) and self._wake_window(ts)
+                and self.wake_candidate is None):
+            self.wake_candidate = ts
+        if room != BEDROOM:
+            self.last_elsewhere = ts
+        else:
+            self._last_bedroom = ts
+        if self.night_active and not self.in_bed and self.wake_candidate is None and self._wandering(room, ts):
+            if len(self.night_wander) < EVIDENCE_CAP:
+                self.night_wander.append((r.device_id, ts))
+            else:
+                self.night_wander[-1] = (r.device_id, ts)
+        self.last_motion, self.last_motion_device = ts, r.device_id
+        day.motion_total += 1
+        day.motion_by_room[room] = day.motion_by_room.get(room, 0) + 1
+        day.motion_by_hour[wall(ts).hour] += 1
+        minute = int(ts.timestamp()) // 60
+        if minute != self._last_minute:
+            self._last_minute = minute
+            day.active_minutes += 1
+
+    def _missed_bed_out(self, ts: datetime) -> bool:
+        """Living alone, the bed says 'in' but the resident is clearly about (more than one room, no one let
+        in at the door): the radio lost the bed-out."""
+        if not self.params.solo:
+            return False
+        if self.last_door is not None and ts - self.last_door <= SOMEONE_CAME_IN:
+            return False
+        prior = self.last_elsewhere
+        return prior is not None and timedelta(0) < ts - prior <= MISSED_BED_OUT
+
+    def _wandering(self, room: str, ts: datetime) -> bool:
+        if room in PRIVATE_ROOMS:
+            return False
+        if room == HALLWAY:
+            return self.stay_start is not None and ts - self.stay_start > HALL_TRANSIT
+        return True
+
+    def _wake_window(self, ts: datetime) -> bool:
+        return self.params.wake_earliest_min <= care_minute(ts) <= WAKE_LATEST_MIN
+
+    def _enter(self, room: str, ts: datetime, device: str) -> None:
+        if room != self.stay_room:
+            self._close_stay(ts)
+            self.stay_room, self.stay_start = room, ts
+        self.stay_device = device
+
+    def _close_stay(self, end: datetime) -> None:
+        if self.stay_room is None or self.stay_start is None or self.today is None:
+            return
+        self.today.transitions += 1
+        minutes = round((end - self.stay_start).total_seconds() / 60, 2)
+        if self.stay_room == BATHROOM:
+            self.today.bathroom_stays.append(minutes)
+        elif self.stay_room == KITCHEN:
+            self.today.kitchen_stays.append((round(care_minute(self.stay_start), 1), minutes))
+            self.kitchen_today.append((self.stay_start, end))
+
+    def _bed(self, r: Reading) -> None:
+        ts = r.ts
+        self._home_again(ts, strong=True)
+        self._activity(ts, BEDROOM, r.device_id, strong=True)
+        self._enter(BEDROOM, ts, r.device_id)  # whatever the PIRs missed, the bed is in the bedroom
+        self.bed_device = r.device_id
+        self.in_bed = bool(r.value)
+        self.bed_since = ts
+        if self.in_bed:
+            self._gap_valid = False
+            self.wake_candidate = None  # back in bed within the half hour: a trip to the toilet
+            if not self.night_active:
+                evening = self._evening(ts)
+                if evening or self.woke_at is None:  # a nap after getting up is not the night
+                    self._start_night(ts, evening)
+        elif not self.woke_today(ts) and self._wake_window(ts):
+            self.wake_candidate = ts
+        elif not self.night_active and self._evening(ts):
+            self._start_night(ts, evening=True)  # out of a bed we never saw them get into
+
+    def _evening(self, ts: datetime) -> bool:
+        woke = self.woke_at
+        return care_minute(ts) >= self.params.evening_min or (woke is not None and ts - woke >= timedelta(hours=10))
+
+    def _start_night(self, ts: datetime, evening: bool) -> None:
+        self.night_start = ts
+        self.woke_at = None
+        self.night_wander = []
+        self.night_doors = []
+        if evening and self.today is not None and self.today.bedtime_min is None:
+            self.today.bedtime_min = round(care_minute(ts), 1)
+
+    def _wake(self, ts: datetime) -> None:
+        self.woke_at = ts
+        self.wake_candidate = None
+        if self.today is not None:
+            if self.today.wake_min is None:
+                self.today.wake_min = round(care_minute(ts), 1)
+            self.today.night_events = len(self.night_wander)
+            self.today.night_door = len(self.night_doors)
+
+    def _door(self, r: Reading) -> None:
+        ts = r.ts
+        if (self._gap_valid and self.last_confirmed is not None and not self.in_bed and self.left_at is None
+                and ts - self.last_confirmed >= LONG_STILL and self.today is not None):
+            # Someone let themselves in to a still home (a neighbour finding the resident on the floor).
+            self.today.still_min += (ts - self.last_confirmed).total_seconds() / 60
+            if len(self.still_today) < EVIDENCE_CAP:
+                self.still_today.append((self.last_confirmed, ts))
+        self.door_device = r.device_id
+        was_out = self.away_since(ts, settle=OUTING_MIN) is not None
+        if r.value:
+            self.door_open_since = self.door_open_since or ts
+            if self.left_at is not None and ts - self.left_at > REENTRY:
+                self._reentry = True
+            # The resident got up in the night and opened the door: not a return, and not someone else
+            # (the bed would say they were in it, unless the radio lost the bed-out and they came
+            # straight from the bedroom).
+            up = not self.in_bed or (self._last_bedroom is not None and ts - self._last_bedroom <= FROM_BEDROOM
+                                     and self.stay_room == HALLWAY)
+            minute = care_minute(ts)
+            night = (self.night_active and self.wake_candidate is None
+                     and not self.params.night_end_min <= minute < self.params.evening_min)
+            if night and up and not was_out and len(self.night_doors) < EVIDENCE_CAP:
+                self.night_doors.append((r.device_id, ts))
+        else:
+            self.door_open_since = None
+        if self.left_at is None and not self.in_bed:
+            self.left_at, self._reentry, self._stray, self._out_counted_to = ts, False, None, None
+        self.last_door = ts
+        self._gap_valid = False
+        self._enter(HALLWAY, ts, r.device_id)  # the front door is in the hallway
+        self._prev_activity, self._prev_room = ts, HALLWAY  # a movement straight after is no stray trigger
+
+    def _strong(self, r: Reading) -> None:
+        ts = r.ts
+        self._home_again(ts, strong=True)
+        room = r.room or (KITCHEN if r.type in ("fridge", "power") else "unknown")
+        self._activity(ts, room, r.device_id, strong=True)
+        if r.type == "fridge" and self.today is not None:
+            self.today.fridge_opens.append(round(care_minute(ts), 1))
+            self.fridge_today.append((r.device_id, ts))
+
+    def _temperature(self, r: Reading) -> None:
+        if r.value is None or self.today is None:
+            return
+        ts, value = r.ts, float(r.value)
+        self.last_temp = (ts, value)
+        day = self.today
+        day.temp_min = value if day.temp_min is None else min(day.temp_min, value)
+        if is_night_clock(ts):
+            day.night_temp_min = value if day.night_temp_min is None else min(day.night_temp_min, value)
+        if value < COLD_LIMIT_C:
+            self.cold_since = self.cold_since or ts
+            if len(self.cold_evidence) < EVIDENCE_CAP:
+                self.cold_evidence.append((r.device_id, ts, value))
+        else:
+            self.cold_since = None
+            self.cold_evidence = []

@@ -1,0 +1,45 @@
+"""Learning a resident's baseline from their own readings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from models.baselines import Baseline, learn
+from models.clock import DAY_START_MIN, MINUTES_PER_DAY, at_care_minute, care_day
+from models.features import DayFeatures, daily_features
+from models.readings import Absence, Reading
+
+TRAIN_DAYS = 28
+
+
+def train(home_id: str, readings: Iterable[Reading], until: datetime, *, days: int = TRAIN_DAYS,
+          absences: Sequence[Absence] = ()) -> Baseline:
+    """A baseline from the last `days` care days of time-ordered `readings` before `until` (event time).
+
+    Days touched by a registered absence are left out; with fewer than 14 usable days the baseline is
+    population priors (cold_start=True). A first pass finds the resident's wake and bed times, a second
+    re-reads the days with those edges, so a very early riser's mornings are not taken for night trips.
+    """
+    since = until - timedelta(days=days + 1)
+    window = [r for r in readings if since <= r.ts < until]
+    first = learn(home_id, _days(window, until, absences, None), until)
+    if first.cold_start:
+        return first
+    return learn(home_id, _days(window, until, absences, first), until)
+
+
+def _days(readings: list[Reading], until: datetime, absences: Sequence[Absence],
+          first: Baseline | None) -> list[DayFeatures]:
+    params = first.tracker_params() if first is not None else None
+    found = daily_features(readings, params, until=until)
+    last = care_day(until)
+    # The window's first care day starts part-way through; a day not finished by `until` is partial too.
+    found = [d for d in found[1:] if d.day < last]
+    return [d for d in found if not any(_overlaps(a, d.day) for a in absences)]
+
+
+def _overlaps(absence: Absence, day: date) -> bool:
+    start = at_care_minute(day, DAY_START_MIN)
+    end = at_care_minute(day, DAY_START_MIN + MINUTES_PER_DAY)
+    return absence.start < end and (absence.end is None or absence.end > start)
