@@ -205,6 +205,47 @@ def replay(
     raise typer.Exit(0 if stats.complete else 1)
 
 
+@app.command("train")
+def train_models() -> None:
+    """Retrain every resident's baseline now from the history in the database (normally nightly)."""
+    from datetime import UTC, datetime
+
+    from hub import db
+    from models.service import BehaviourService
+
+    settings = _settings("train")
+    service = BehaviourService()
+    with db.connect(_database(settings), autocommit=True) as conn:
+        homes = [row for row in conn.execute("SELECT home_id, max(ts) FROM events GROUP BY home_id ORDER BY 1")]
+        for i, (home_id, latest) in enumerate(homes, start=1):
+            with conn.transaction():
+                baseline = service.retrain(conn, home_id, latest or datetime.now(UTC))
+            typer.echo(f"  [{i}/{len(homes)}] {home_id}: {baseline.days_used} days"
+                       + (" (cold start: population priors)" if baseline.cold_start else ""), err=True)
+    typer.echo(f"trained {len(homes)} baselines")
+
+
+@app.command()
+def evaluate(
+    homes: Annotated[int, typer.Option(help="Simulated homes.")] = 200,
+    days: Annotated[int, typer.Option(help="Days per home; the first 21 are training history.")] = 60,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same homes, anomalies and result.")] = 1,
+    report: Annotated[Path, typer.Option(help="Markdown report with a chart per kind.")] = Path("bench/detection.md"),
+) -> None:
+    """Run labelled scenarios through the detectors and a fixed inactivity timer; print one JSON line."""
+    import json
+
+    from models.evaluate import evaluate as run
+    from models.report import write_report
+
+    _settings("evaluate")
+    typer.echo(f"evaluating {homes} homes × {days} days (seed {seed})…", err=True)
+    result = run(homes, days, seed)
+    typer.echo(json.dumps(result, default=str))
+    write_report(result, report)
+    typer.echo(f"report written to {report}", err=True)
+
+
 bench_app = typer.Typer(help="Benchmarks; each prints one JSON line and appends to bench/results.md.")
 app.add_typer(bench_app, name="bench")
 

@@ -1,4 +1,13 @@
-"""Models own the learned side of detection: per-resident routines learned from each home's own
-history and the behavioural anomaly detectors (no movement by usual wake time, night wandering, missed
-meals, cold home, decline over weeks) that raise priority-2 and -3 alerts with a plain-language
-explanation. The package is empty for now: the hub raises alarm-class and technical alerts only."""
+"""Learned per-resident routines and the behavioural anomaly detectors built on them.
+
+    train(home_id, readings, until) -> Baseline          models.train (JSON via Baseline.to_dict/from_dict)
+    HomeScorer(home_id, baseline, absences, adjustments)  models.score: observe(), observe_heartbeat(),
+                                                          findings(now) in event time, one key per episode
+    apply_feedback(adjustments, kind, outcome)            models.feedback
+    evaluate(homes, days, seed) / write_report(...)       models.evaluate, models.report (bench/detection.md)
+
+Pure logic throughout: no database, no broker, no wall clock (models.service and models.store are the
+edges that wire it to PostgreSQL and the alert engine). A behavioural finding carries a plain-language
+explanation with the numbers behind it, a confidence, its evidence and whether it was judged against
+population priors (cold start).
+"""

@@ -44,12 +44,13 @@ def no_activity_morning(now: datetime, usual: TimeOfDay, deadline: float, in_bed
             f"latest usual {hhmm(usual.late)}; alert after {hhmm(deadline)} {basis(baseline)}.")
 
 
-def prolonged_inactivity(room: str, since: datetime, now: datetime, threshold: float, usual: float,
+def prolonged_inactivity(room: str, since: datetime, now: datetime, threshold: float, usual: float, pace: float,
                          baseline: Baseline) -> str:
     still = (now - since).total_seconds() / 60
+    slower = f", allowing for moving {pace - 1:.0%} more slowly than usual lately" if pace > 1.05 else ""
     return (f"No movement anywhere for {duration(still)} since {local_hhmm(since)}, last seen in the {room}. "
             f"Usual longest still spell there at this hour: {duration(usual)}; alert after "
-            f"{duration(threshold)} {basis(baseline)}.")
+            f"{duration(threshold)}{slower} {basis(baseline)}.")
 
 
 def prolonged_bathroom(since: datetime, now: datetime, threshold: float, baseline: Baseline) -> str:
@@ -86,9 +87,9 @@ def door_open_night(opened: datetime, now: datetime, away: bool, still_open: boo
 
 def missed_meal(meal: MealWindow, deadline: float, now: datetime, kitchen_minutes: float,
                 fridge_opens: int, baseline: Baseline) -> str:
-    return (f"No {meal.name} by {local_hhmm(now)}: {kitchen_minutes:.0f} min in the kitchen and "
-            f"{fridge_opens} fridge opening(s) since the window opened, no kitchen stay of "
-            f"{meal.min_stay:.0f} min or more. Usually starts {hhmm(meal.typical)} (latest {hhmm(meal.late)}) "
+    return (f"No {meal.name} by {local_hhmm(now)}: {kitchen_minutes:.1f} min in the kitchen in all and "
+            f"{fridge_opens} fridge opening(s) since the meal's window opened (a meal here takes "
+            f"{meal.min_stay:.0f} min or more). Usually starts {hhmm(meal.typical)} (latest {hhmm(meal.late)}) "
             f"on {meal.reliability:.0%} of days; alert after {hhmm(deadline)} {basis(baseline)}.")
 
 

@@ -18,26 +18,22 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.clock import DAY_START_MIN, MINUTES_PER_DAY, at_care_minute, care_day, care_minute, wall
+from models.clock import care_day, care_minute, wall
 from models.day import BATHROOM, BEDROOM, HALLWAY, KITCHEN, PRIVATE_ROOMS, DayFeatures
+from models.presence import EVIDENCE_CAP, LONG_STILL, Presence
 from models.readings import Reading
+from models.supervision import Supervision
 
 WAKE_CONFIRM = timedelta(minutes=30)  # out of bed this long (or in a living room) means up for the day
+BACK_TO_BED = timedelta(minutes=20)  # quiet in the bedroom this long after getting up: back in bed
 WAKE_LATEST_MIN = 18 * 60.0  # a first bed-out later than this is not getting up for the day
-OUTING_MIN = timedelta(minutes=3)  # shorter "outings" are someone at the door
 HALL_TRANSIT = timedelta(minutes=3)  # longer in the hallway at night is more than a trip to the toilet
 NEIGHBOUR = timedelta(minutes=30)  # movement again in the same room this soon: the resident still there
 WALK = timedelta(minutes=3)  # movements this close together are someone walking about
-STRAY_PAIR = timedelta(minutes=15)  # two movements this close after the door closed: someone is home
-REENTRY = timedelta(seconds=60)  # a door opening this long after leaving is someone coming in
 SOMEONE_CAME_IN = timedelta(minutes=30)
 MISSED_BED_OUT = timedelta(minutes=10)
 PACE_MIN_S, PACE_MAX_S = 5.0, 1800.0  # re-triggers of one PIR: closer is one movement, further is stillness
-LONG_STILL = timedelta(minutes=60)
 OUTAGE = timedelta(minutes=65)  # no reading at all for this long: the home unit was down
-FROM_BEDROOM = timedelta(minutes=5)
-EVIDENCE_CAP = 40
-MISSED_HEARTBEATS = 3  # a supervised device is silent after missing this many heartbeats in a row
 COLD_LIMIT_C = 16.0  # below this for an hour is a risk for an older person whatever their habits
 STRONG_TYPES = frozenset({"fridge", "power", "toilet", "chair"})  # a person did this; stray triggers do not
 
@@ -58,26 +54,19 @@ def is_night_clock(ts: datetime) -> bool:
     return hour >= 22 or hour < 7
 
 
-class Tracker:
+class Tracker(Supervision, Presence):
     """Public attributes are the live view detectors read; treat them as read-only."""
 
     def __init__(self, params: TrackerParams | None = None, history_days: int = 35, unit_device: str = "unit",
                  intervals: dict[str, float] | None = None, default_interval: float = 300.0) -> None:
+        super().__init__(unit_device, intervals, default_interval)
         self.params = params or TrackerParams()
         self.days: deque[DayFeatures] = deque(maxlen=history_days)
         self.today: DayFeatures | None = None
         self.days_closed = 0  # counts care days closed, so derived results can be cached per day
         self.latest: datetime | None = None
-        # Supervision: only devices that send heartbeats can be judged silent (a PIR in an empty room says
-        # nothing for hours); any reading relayed by the unit proves the unit is alive.
-        self.last_seen: dict[str, datetime] = {}
-        self.supervised: set[str] = set()
         self.device_room: dict[str, str | None] = {}
-        self.unit_device = unit_device
-        self.unit_back: datetime | None = None  # when the unit was last heard again after an outage
-        self.intervals: dict[str, float] = dict(intervals or {})
-        self.default_interval = default_interval
-        self._limits: dict[str, timedelta] = {}
+        self.device_type: dict[str, str] = {}
         # Where the resident is: the last activity that was not a stray trigger, and its room.
         self.last_activity: datetime | None = None
         self.last_confirmed: datetime | None = None
@@ -88,18 +77,11 @@ class Tracker:
         self.stay_room: str | None = None  # the room of the latest motion, and since when
         self.stay_start: datetime | None = None
         self.stay_device = ""
+        self.stay_walked_in = False
         self.in_bed: bool | None = None
         self.bed_device = ""
         self.bed_since: datetime | None = None
-        # Front door: `left_at` is the first door event after the last movement (the resident went out,
-        # or someone else did); cleared by a movement that proves someone is home.
-        self.last_door: datetime | None = None
-        self.door_device = ""
-        self.door_open_since: datetime | None = None
-        self.left_at: datetime | None = None
-        self._reentry = False
-        self._stray: datetime | None = None
-        self._out_counted_to: datetime | None = None
+        Presence.__init__(self)
         # The day and the night.
         self.woke_at: datetime | None = None
         self.wake_candidate: datetime | None = None
@@ -137,8 +119,9 @@ class Tracker:
         self._last_reading = ts
         if reading.device_id not in self.device_room:
             self.device_room[reading.device_id] = reading.room
+            self.device_type[reading.device_id] = reading.type
         self._seen(reading.device_id, ts)
-        self._unit_alive(ts)
+        self._seen(self.unit_device, ts)
         minute = care_minute(ts)
         if day.first_seen is None:
             day.first_seen = minute
@@ -155,31 +138,17 @@ class Tracker:
         elif kind in STRONG_TYPES and reading.value:
             self._strong(reading)
 
-    def heartbeat(self, device_id: str, ts: datetime) -> None:
-        """Proof of life; cheap, as it is called for every device every few minutes."""
-        device_id = device_id or self.unit_device
-        self.supervised.add(device_id)
-        self._seen(device_id, ts)
-        if device_id != self.unit_device:
-            self._seen(self.unit_device, ts)
-
-    def _seen(self, device_id: str, ts: datetime) -> None:
-        previous = self.last_seen.get(device_id)
-        if previous is not None and ts <= previous:
-            return
-        self.last_seen[device_id] = ts
-        if previous is not None and device_id in self.supervised and ts - previous > self.silence_limit(device_id):
-            minutes = (ts - previous).total_seconds() / 60
-            if self.today is not None:
-                if device_id == self.unit_device:
-                    self.today.offline_min += minutes
-                else:
-                    self.today.sensor_gap_min += minutes
+    def _silence_ended(self, device_id: str, last: datetime, back: datetime) -> None:
+        minutes = (back - last).total_seconds() / 60
+        if self.today is not None:
             if device_id == self.unit_device:
-                self.unit_back = ts
-                self._after_outage(ts)
-            elif device_id == self.bed_device:
-                self.in_bed = None
+                self.today.offline_min += minutes
+            else:
+                self.today.sensor_gap_min += minutes
+        if device_id == self.unit_device:
+            self._after_outage(back)
+        elif device_id == self.bed_device:
+            self.in_bed = None
 
     def _after_outage(self, back: datetime) -> None:
         """Events were lost while the unit was down: whether the resident is in bed, and how long nothing
@@ -187,6 +156,7 @@ class Tracker:
         self.in_bed = None
         self.wake_candidate = None
         self.last_confirmed = self.last_activity = self._prev_activity = back
+        self.confirmed_room = None  # where they are is unknown until they next move
         self._gap_valid = False
 
     def advance(self, now: datetime) -> None:
@@ -202,8 +172,14 @@ class Tracker:
             self.days_closed += 1
             self.today = DayFeatures(self.today.day + timedelta(days=1))
             self.kitchen_today, self.fridge_today, self.still_today = [], [], []
-        if self.wake_candidate is not None and now - self.wake_candidate >= WAKE_CONFIRM:
-            self._wake(self.wake_candidate)
+        if self.wake_candidate is not None:
+            quiet = self.last_confirmed is not None and now - self.last_confirmed >= BACK_TO_BED
+            if quiet and self.confirmed_room == BEDROOM and not self.in_bed:
+                # Quiet in the bedroom since: back in bed, with the radio having lost the bed-in.
+                self.wake_candidate = None
+                self.in_bed = True
+            elif now - self.wake_candidate >= WAKE_CONFIRM:
+                self._wake(self.wake_candidate)
 
     # -- the live view --------------------------------------------------------------------------------
 
@@ -211,87 +187,16 @@ class Tracker:
     def night_active(self) -> bool:
         return self.night_start is not None and self.woke_at is None
 
-    def away_since(self, now: datetime, settle: timedelta = timedelta(minutes=2)) -> datetime | None:
-        """When the resident went out, if the last door event was them leaving and no one has moved since."""
-        if self.left_at is None or self.in_bed or now - self.left_at < settle:
-            return None
-        return self.left_at
-
     def woke_today(self, now: datetime) -> bool:
         return self.woke_at is not None and care_day(self.woke_at) == care_day(now)
 
     def devices_in(self, room: str) -> list[str]:
         return [device for device, where in self.device_room.items() if where == room]
 
-    def silence_limit(self, device_id: str) -> timedelta:
-        limit = self._limits.get(device_id)
-        if limit is None:
-            limit = timedelta(seconds=MISSED_HEARTBEATS * self.intervals.get(device_id, self.default_interval))
-            self._limits[device_id] = limit
-        return limit
-
-    def shortest_limit(self) -> timedelta:
-        return timedelta(seconds=MISSED_HEARTBEATS * min([self.default_interval, *self.intervals.values()]))
-
-    def oldest_supervised(self) -> datetime | None:
-        """When the longest-silent supervised device was last heard (a quick check before looking closer)."""
-        seen = self.last_seen
-        return min((seen[d] for d in self.supervised if d in seen), default=None)
-
-    def is_silent(self, device_id: str, now: datetime) -> bool:
-        """A supervised device not heard from for MISSED_HEARTBEATS heartbeat intervals."""
-        if device_id not in self.supervised:
-            return False
-        last = self.last_seen.get(device_id)
-        return last is not None and now - last > self.silence_limit(device_id)
-
-    def sensor_silent(self, device_id: str, now: datetime) -> bool:
-        """A sensor is silent while its home unit is not: the unit has kept reporting for a whole silence
-        limit after the sensor's last word, and since its own last outage (sensors take a heartbeat
-        interval to be heard again after the unit comes back)."""
-        last = self.last_seen.get(device_id)
-        if last is None or device_id not in self.supervised or device_id == self.unit_device:
-            return False
-        limit = self.silence_limit(device_id)
-        since = max(last, self.unit_back) if self.unit_back is not None else last
-        unit_last = self.last_seen.get(self.unit_device)
-        return now - since > limit and unit_last is not None and unit_last - last > limit
+    def motion_sensors(self) -> list[str]:
+        return [device for device, kind in self.device_type.items() if kind == "motion"]
 
     # -- readings -------------------------------------------------------------------------------------
-
-    def _unit_alive(self, ts: datetime) -> None:
-        self._seen(self.unit_device, ts)
-
-    def _count_time_out(self) -> None:
-        """At the end of a care day spent (partly) out: its share of the outing goes on that day."""
-        left, day = self.left_at, self.today
-        if left is None or day is None or self.latest is None or self.latest - left < OUTING_MIN:
-            return
-        start = max(left, self._out_counted_to) if self._out_counted_to else left
-        end = at_care_minute(day.day, DAY_START_MIN + MINUTES_PER_DAY)
-        if end > start:
-            day.outings.append((round(care_minute(start), 1), round((end - start).total_seconds() / 60, 1)))
-            self._out_counted_to = end
-
-    def _home_again(self, ts: datetime, strong: bool) -> bool:
-        """After the door: does this movement mean someone is home? Records the outing it ends."""
-        left = self.left_at
-        if left is None:
-            return True
-        if self._reentry and self.last_door is not None:
-            if not self.woke_today(ts) and self._wake_window(ts):
-                self._wake(ts)  # walked in through the front door: up, whatever the bed last said
-            start = max(left, self._out_counted_to) if self._out_counted_to else left
-            if self.last_door - left >= OUTING_MIN and self.today is not None and self.last_door > start:
-                self.today.outings.append((round(care_minute(start), 1),
-                                           round((self.last_door - start).total_seconds() / 60, 1)))
-        elif not strong and (self._stray is None or ts - self._stray > STRAY_PAIR):
-            self._stray = ts  # one trigger in an empty home: wait for a second before believing it
-            return False
-        self.left_at, self._stray, self._reentry, self._out_counted_to = None, None, False, None
-        self._gap_valid = False
-        self.last_confirmed = self._prev_activity = ts  # someone came in, or was home after all
-        return True
 
     def _activity(self, ts: datetime, room: str, device: str, strong: bool = False) -> None:
         """Someone moved or touched something. Confirmed as the resident when it cannot be a stray trigger:
@@ -307,9 +212,7 @@ class Tracker:
                 hour = wall(self.last_confirmed).hour
                 slots[hour] = max(slots[hour], round((ts - self.last_confirmed).total_seconds() / 60, 2))
                 if ts - self.last_confirmed >= LONG_STILL:
-                    self.today.still_min += (ts - self.last_confirmed).total_seconds() / 60
-                    if len(self.still_today) < EVIDENCE_CAP:
-                        self.still_today.append((self.last_confirmed, ts))
+                    self._record_still(self.last_confirmed, ts)
             self.last_confirmed, self.confirmed_room, self.confirmed_device = ts, room, device
             self._room_confirmed[room] = ts
             self._gap_valid = True
@@ -337,8 +240,10 @@ class Tracker:
             if PACE_MIN_S < interval <= PACE_MAX_S:
                 day.pace_sum += interval
                 day.pace_n += 1
+        # Someone walking into a room moved in the one before a moment ago; a stray trigger comes from nowhere.
+        walked_in = self._prev_activity is not None and ts - self._prev_activity <= WALK
         self._activity(ts, room, r.device_id)
-        self._enter(room, ts, r.device_id)
+        self._enter(room, ts, r.device_id, walked_in)
         # Up for the day once out of bed for half an hour: back in bed sooner was a night-time wander
         # or a trip to the kitchen, however early in the morning.
         if (living and not self.in_bed and not self.woke_today(ts) and self._wake_window(ts)
@@ -382,10 +287,10 @@ class Tracker:
     def _wake_window(self, ts: datetime) -> bool:
         return self.params.wake_earliest_min <= care_minute(ts) <= WAKE_LATEST_MIN
 
-    def _enter(self, room: str, ts: datetime, device: str) -> None:
+    def _enter(self, room: str, ts: datetime, device: str, walked_in: bool = True) -> None:
         if room != self.stay_room:
             self._close_stay(ts)
-            self.stay_room, self.stay_start = room, ts
+            self.stay_room, self.stay_start, self.stay_walked_in = room, ts, walked_in
         self.stay_device = device
 
     def _close_stay(self, end: datetime) -> None:
@@ -440,38 +345,11 @@ class Tracker:
             self.today.night_events = len(self.night_wander)
             self.today.night_door = len(self.night_doors)
 
-    def _door(self, r: Reading) -> None:
-        ts = r.ts
-        if (self._gap_valid and self.last_confirmed is not None and not self.in_bed and self.left_at is None
-                and ts - self.last_confirmed >= LONG_STILL and self.today is not None):
-            # Someone let themselves in to a still home (a neighbour finding the resident on the floor).
-            self.today.still_min += (ts - self.last_confirmed).total_seconds() / 60
+    def _record_still(self, start: datetime, end: datetime) -> None:
+        if self.today is not None:
+            self.today.still_min += (end - start).total_seconds() / 60
             if len(self.still_today) < EVIDENCE_CAP:
-                self.still_today.append((self.last_confirmed, ts))
-        self.door_device = r.device_id
-        was_out = self.away_since(ts, settle=OUTING_MIN) is not None
-        if r.value:
-            self.door_open_since = self.door_open_since or ts
-            if self.left_at is not None and ts - self.left_at > REENTRY:
-                self._reentry = True
-            # The resident got up in the night and opened the door: not a return, and not someone else
-            # (the bed would say they were in it, unless the radio lost the bed-out and they came
-            # straight from the bedroom).
-            up = not self.in_bed or (self._last_bedroom is not None and ts - self._last_bedroom <= FROM_BEDROOM
-                                     and self.stay_room == HALLWAY)
-            minute = care_minute(ts)
-            night = (self.night_active and self.wake_candidate is None
-                     and not self.params.night_end_min <= minute < self.params.evening_min)
-            if night and up and not was_out and len(self.night_doors) < EVIDENCE_CAP:
-                self.night_doors.append((r.device_id, ts))
-        else:
-            self.door_open_since = None
-        if self.left_at is None and not self.in_bed:
-            self.left_at, self._reentry, self._stray, self._out_counted_to = ts, False, None, None
-        self.last_door = ts
-        self._gap_valid = False
-        self._enter(HALLWAY, ts, r.device_id)  # the front door is in the hallway
-        self._prev_activity, self._prev_room = ts, HALLWAY  # a movement straight after is no stray trigger
+                self.still_today.append((start, end))
 
     def _strong(self, r: Reading) -> None:
         ts = r.ts

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from models.baselines import Baseline, learn
 from models.clock import DAY_START_MIN, MINUTES_PER_DAY, at_care_minute, care_day
-from models.features import DayFeatures, daily_features
+from models.features import DayFeatures, TrackerParams, daily_features
 from models.readings import Absence, Reading
 
 TRAIN_DAYS = 28
@@ -18,8 +18,9 @@ def train(home_id: str, readings: Iterable[Reading], until: datetime, *, days: i
     """A baseline from the last `days` care days of time-ordered `readings` before `until` (event time).
 
     Days touched by a registered absence are left out; with fewer than 14 usable days the baseline is
-    population priors (cold_start=True). A first pass finds the resident's wake and bed times, a second
-    re-reads the days with those edges, so a very early riser's mornings are not taken for night trips.
+    population priors (cold_start=True). A first pass finds the resident's wake and bed times and whether
+    they live alone, a second re-reads the days with those edges, so a very early riser's mornings are not
+    taken for night trips.
     """
     since = until - timedelta(days=days + 1)
     window = [r for r in readings if since <= r.ts < until]
@@ -31,7 +32,9 @@ def train(home_id: str, readings: Iterable[Reading], until: datetime, *, days: i
 
 def _days(readings: list[Reading], until: datetime, absences: Sequence[Absence],
           first: Baseline | None) -> list[DayFeatures]:
-    params = first.tracker_params() if first is not None else None
+    # The first pass does not assume the resident lives alone: taking a partner's early start for the
+    # resident's lost bed-out would hide the very movements that show someone else lives there.
+    params = first.tracker_params() if first is not None else TrackerParams(solo=False)
     found = daily_features(readings, params, until=until)
     last = care_day(until)
     # The window's first care day starts part-way through; a day not finished by `until` is partial too.

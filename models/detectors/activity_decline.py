@@ -33,11 +33,11 @@ from models.readings import Absence, Finding
 
 KIND = "activity_decline"
 PRIORITY = 3
-ALLOWANCE = 0.75  # sd per day of slowdown that is just day-to-day variation
-DECISION = 3.0  # accumulated slowdown (sd × days) that is a decline
+ALLOWANCE = 0.5  # sd per day of slowdown that is just day-to-day variation
+DECISION = 2.5  # accumulated slowdown (sd × days) that is a decline
 Z_CLIP = 3.0  # one very slow day (a hospital appointment, a cold) counts as a slow day, no more
 RECENT_DAYS = 3
-RECENT_SLOW_SD = 1.5  # and the last few days are still slow: not an old dip
+RECENT_SLOW_SD = 1.0  # and the last few days are still slow: not an old dip
 MIN_SLOWDOWN = 0.07  # at least this much slower than usual, whatever the spread
 WINDOW_DAYS = 28
 MIN_SPREAD = 0.03  # of the usual pace

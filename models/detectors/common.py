@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from models.baselines import Baseline
 from models.clock import care_minute
-from models.features import BEDROOM, Tracker
+from models.features import BEDROOM, Tracker, usable
 from models.readings import Absence, Finding
 
 
@@ -60,3 +61,26 @@ def likely_asleep(baseline: Baseline, state: Tracker, now: datetime) -> bool:
         return False
     minute = care_minute(since)
     return minute >= baseline.bedtime.early - 30 or minute <= baseline.wake.late
+
+
+PACE_DAYS = 3
+MAX_PACE_FACTOR = 2.5
+_pace_memo: weakref.WeakKeyDictionary[Tracker, tuple[tuple[int, float], float]] = weakref.WeakKeyDictionary()
+
+
+def pace_factor(baseline: Baseline, state: Tracker) -> float:
+    """How much more slowly the resident has been moving over the last few days than when the baseline was
+    learned (1.0 = as usual, never below). A slowing resident sits still for longer between movements, so
+    stillness is judged against today's pace, not last month's, while the decline alert says why."""
+    if baseline.pace_median <= 0:
+        return 1.0
+    key = (state.days_closed, baseline.pace_median)
+    cached = _pace_memo.get(state)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    recent = [d.pace for d in reversed(state.days) if usable(d) and d.pace is not None][:PACE_DAYS]
+    value = 1.0
+    if len(recent) == PACE_DAYS:
+        value = min(max(sum(recent) / PACE_DAYS / baseline.pace_median, 1.0), MAX_PACE_FACTOR)
+    _pace_memo[state] = (key, value)
+    return value

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from models import explain
 from models.baselines import Baseline, MealWindow
 from models.clock import at_care_minute, care_day, care_minute
-from models.detectors.common import blind, confidence_past, finding, resident_elsewhere
+from models.detectors.common import confidence_past, finding, resident_elsewhere
 from models.features import KITCHEN, Tracker
 from models.feedback import Adjustments, factor
 from models.readings import Absence, Finding
@@ -58,8 +58,8 @@ def detect(baseline: Baseline, state: Tracker, absences: Sequence[Absence], now:
         kitchen = _kitchen_minutes(state, start, now)
         if kitchen >= meal.min_stay or _excused(state, start, now, absences):
             continue
-        if blind(state, now, state.devices_in(KITCHEN)):
-            continue
+        if state.was_blind(state.devices_in(KITCHEN), start, now):
+            continue  # the kitchen sensors (or the whole unit) were not heard from for part of the window
         opens_fridge = sum(1 for _, ts in state.fridge_today if ts >= start)
         text = explain.missed_meal(meal, alert_after, now, kitchen, opens_fridge, baseline)
         evidence = [(device, ts) for device, ts in state.fridge_today if ts >= start]

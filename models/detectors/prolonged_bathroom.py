@@ -33,7 +33,8 @@ def detect(baseline: Baseline, state: Tracker, absences: Sequence[Absence], now:
     if not baseline.solo:
         return []  # someone else lives here: their movements hide the resident's, and they are there to help
     since = state.stay_start
-    if state.stay_room != BATHROOM or state.confirmed_room != BATHROOM or since is None or state.in_bed:
+    if (state.stay_room != BATHROOM or state.confirmed_room != BATHROOM or since is None or state.in_bed
+            or not state.stay_walked_in):
         return []
     stay = (now - since).total_seconds() / 60
     limit = threshold(baseline, adjustments)

@@ -10,7 +10,13 @@ from datetime import datetime
 from models import explain
 from models.baselines import Baseline
 from models.clock import wall
-from models.detectors.common import blind, confidence_past, finding, likely_asleep, resident_elsewhere
+from models.detectors.common import (
+    confidence_past,
+    finding,
+    likely_asleep,
+    pace_factor,
+    resident_elsewhere,
+)
 from models.features import BATHROOM, Tracker
 from models.feedback import Adjustments, factor
 from models.readings import Absence, Finding
@@ -22,10 +28,12 @@ FLOOR_MIN = 45.0
 CEILING_MIN = 180.0
 
 
-def threshold(baseline: Baseline, room: str, hour: int, adjustments: Adjustments | None) -> tuple[float, float]:
-    """(alert threshold, usual longest still spell) in minutes."""
-    usual = baseline.inactivity_usual(room, hour)
-    limit = min(max(TIMES_USUAL * usual, FLOOR_MIN), CEILING_MIN)
+def threshold(baseline: Baseline, room: str, hour: int, adjustments: Adjustments | None,
+              pace: float = 1.0) -> tuple[float, float]:
+    """(alert threshold, usual longest still spell) in minutes; `pace` > 1 when the resident has been moving
+    more slowly than usual lately (models.detectors.common.pace_factor)."""
+    usual = baseline.inactivity_usual(room, hour) * pace
+    limit = min(max(TIMES_USUAL * usual, FLOOR_MIN * pace), CEILING_MIN)
     return limit * factor(adjustments, KIND), usual
 
 
@@ -41,12 +49,13 @@ def detect(baseline: Baseline, state: Tracker, absences: Sequence[Absence], now:
         return []
     if likely_asleep(baseline, state, now):
         return []
-    limit, usual = threshold(baseline, room, wall(since).hour, adjustments)
+    pace = pace_factor(baseline, state)
+    limit, usual = threshold(baseline, room, wall(since).hour, adjustments, pace)
     if still < limit:
         return []
-    if resident_elsewhere(state, absences, now) or blind(state, now, [state.confirmed_device]):
-        return []
-    text = explain.prolonged_inactivity(room, since, now, limit, usual, baseline)
+    if resident_elsewhere(state, absences, now) or state.was_blind(state.motion_sensors(), since, now):
+        return []  # a motion sensor down during the spell: stillness proves nothing (its own alert says so)
+    text = explain.prolonged_inactivity(room, since, now, limit, usual, pace, baseline)
     evidence = [(state.confirmed_device, since)]
     return [finding(baseline, KIND, since, now, confidence_past(still - limit, limit), text, since.isoformat(),
                     evidence)]

@@ -11,7 +11,8 @@ from models.baselines import Baseline
 from models.detectors.common import finding
 from models.feedback import Adjustments
 from models.readings import Absence, Finding
-from models.tracker import MISSED_HEARTBEATS, Tracker
+from models.supervision import MISSED_HEARTBEATS
+from models.tracker import Tracker
 
 KIND = "unit_offline"
 PRIORITY = 4
