@@ -175,12 +175,15 @@ def demo(
     duration: Annotated[float | None, typer.Option(help="Exit cleanly after this many seconds.")] = None,
     alarms_per_day: Annotated[float, typer.Option(
         help="Incidents per home per day; the demo default is high so alerts arrive every few seconds.")] = 150.0,
+    history_days: Annotated[int, typer.Option(
+        help="Days of routine history written first, so behavioural models have a baseline (0: none).")] = 21,
 ) -> None:
     """Everything at once: embedded database and broker (unless URLs are set), simulated homes, live console."""
     from hub.demo import run_demo
 
     settings = _settings("demo")
-    raise typer.Exit(run_demo(settings, port=port, homes=homes, duration=duration, alarms_per_day=alarms_per_day))
+    raise typer.Exit(run_demo(settings, port=port, homes=homes, duration=duration, alarms_per_day=alarms_per_day,
+                              history_days=history_days))
 
 
 @app.command()

@@ -14,11 +14,13 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 
 import typer
 
 from hub import db
 from hub.embedded import EmbeddedBroker, embedded_postgres, wait_for_port
+from hub.history_loader import load_history
 from hub.seed import register_homes
 from hub.settings import Settings
 from simulators.homes import home_specs
@@ -44,7 +46,8 @@ def _step(message: str) -> None:
     typer.secho(f"▸ {message}", fg="cyan")
 
 
-def run_demo(settings: Settings, *, port: int, homes: int, duration: float | None, alarms_per_day: float) -> int:
+def run_demo(settings: Settings, *, port: int, homes: int, duration: float | None, alarms_per_day: float,
+             history_days: int = 21) -> int:
     if _port_in_use(port):
         typer.secho(f"Port {port} is already in use. Stop what is using it, or run: hub demo --port {port + 1}",
                     fg="red", err=True)
@@ -69,6 +72,11 @@ def run_demo(settings: Settings, *, port: int, homes: int, duration: float | Non
         mode, _ = db.migrate(database_url)
         _step(f"storage: {mode} PostgreSQL; registering {homes} simulated homes…")
         with db.connect(database_url) as conn:
+            if history_days:
+                _step(f"writing {history_days} days of routine history per home, so each resident's model "
+                      "learns their own pattern…")
+                load_history(conn, homes, history_days, seed=1, cutoff=datetime.now(UTC),
+                             warmup_days=history_days + 1, progress=lambda _line: None)
             register_homes(conn, home_specs(homes, heartbeat_interval_s=DEMO_HEARTBEAT_S))
         env = {**os.environ, "DATABASE_URL": database_url, "MQTT_URL": mqtt_url, "MQTT_PROTOCOL": protocol,
                "CONSOLE_PORT": str(port), "CONSOLE_HOST": "127.0.0.1"}

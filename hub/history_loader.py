@@ -28,19 +28,25 @@ _MOVE = """INSERT INTO events (home_id, device_id, seq, ts, received_at, type, v
 
 
 def load_history(conn: psycopg.Connection, homes: int, days: int, seed: int, *, until: date | None = None,
-                 heartbeats: bool = False, labels_path: Path | None = None,
-                 progress: Callable[[str], None] = print) -> dict[str, int]:
-    """Generate and store `days` days for `homes` homes ending yesterday (local), one transaction per home."""
+                 heartbeats: bool = False, labels_path: Path | None = None, cutoff: datetime | None = None,
+                 warmup_days: int = 21, progress: Callable[[str], None] = print) -> dict[str, int]:
+    """Generate and store `days` days for `homes` homes ending yesterday (local), one transaction per home.
+
+    With `cutoff`, today is included up to that instant, so live homes carry straight on from their
+    history (the demo does this: a history that stopped at midnight would look like nobody got up)."""
     last_day = until or datetime.now(UTC).date()
     first_day = last_day - timedelta(days=days)
+    span = days + (1 if cutoff else 0)
     totals = {"homes": 0, "rows": 0, "absences": 0, "anomalies": 0}
     labels: list[dict[str, object]] = []
-    for history in generate_history(homes, days, seed, start=first_day):
+    for history in generate_history(homes, span, seed, start=first_day, warmup_days=warmup_days):
         with conn.transaction():
             register_homes(conn, [history.home])
             conn.execute(_STAGE)
             with conn.cursor().copy("COPY events_load FROM STDIN") as copy:
                 for row in iter_rows(history, with_heartbeats=heartbeats):
+                    if cutoff is not None and row[3] >= cutoff:
+                        break  # rows come in time order
                     copy.write_row(row)
                     totals["rows"] += 1
             conn.execute(_MOVE)

@@ -81,7 +81,7 @@ class BehaviourService:
         baseline = train(home_id, readings, until,
                          absences=store.absences(conn, home_id))
         version = store.save_baseline(conn, baseline)
-        log.info("trained %s baseline v%d from %d days%s", home_id, version, baseline.days_used,
+        log.debug("trained %s baseline v%d from %d days%s", home_id, version, baseline.days_used,
                  " (cold start: population priors)" if baseline.cold_start else "")
         if home_id in self.scorers:
             self.scorers[home_id].set_baseline(baseline)
@@ -96,6 +96,7 @@ class BehaviourService:
         for home_id in homes:
             with conn.transaction():
                 self.retrain(conn, home_id, self.event_now.get(home_id, wall_now))
+        log.info("retrained %d baselines", len(homes))
         return len(homes)
 
     # -- scoring ----------------------------------------------------------------------------------
