@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -26,7 +24,7 @@ import psycopg
 from psycopg import sql
 
 from hub import db
-from hub.embedded import free_port, wait_for_port
+from hub.embedded import PrivateMosquitto
 from hub.mqtt import connect, make_client, parse_mqtt_url
 from hub.seed import register_homes
 from simulators.homes import home_specs
@@ -60,28 +58,13 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
-def _start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    conf = (REPO / "config" / "mosquitto" / "test.conf").read_text()
-    conf += f"\npersistence_location {workdir}/\nlistener {port} 127.0.0.1\n"
-    if os.geteuid() == 0:
-        conf += "user root\n"
-    (workdir / "mosquitto.conf").write_text(conf)
-    process = subprocess.Popen(["mosquitto", "-c", str(workdir / "mosquitto.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port("127.0.0.1", port)
-    return process, f"mqtt://127.0.0.1:{port}"
-
-
 def bench_ingest(database_url: str, homes: int, events: int, progress: Any = print) -> dict[str, Any]:
-    if not shutil.which("mosquitto"):
-        raise RuntimeError("the mosquitto binary is needed: apt-get install mosquitto")
     name = f"hub_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(database_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
-    workdir = Path(tempfile.mkdtemp(prefix="hub-bench-"))
-    broker_process, broker_url = _start_mosquitto(workdir)
+    mosquitto = PrivateMosquitto()
+    broker_url = mosquitto.start()
     ingest = None
     try:
         mode, _ = db.migrate(url)
@@ -134,9 +117,7 @@ def bench_ingest(database_url: str, homes: int, events: int, progress: Any = pri
         if ingest is not None:
             ingest.terminate()
             ingest.wait(15)
-        broker_process.terminate()
-        broker_process.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
+        mosquitto.remove()
         with psycopg.connect(database_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     return result

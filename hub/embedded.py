@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -100,6 +101,48 @@ class EmbeddedBroker:
                 self._process.kill()
         self._process = None
         shutil.rmtree(self.log_path.parent, ignore_errors=True)
+
+
+MOSQUITTO_TEST_CONF = Path(__file__).resolve().parents[1] / "config" / "mosquitto" / "test.conf"
+
+
+class PrivateMosquitto:
+    """A Mosquitto of our own on a free loopback port, with the project's test config (production queue
+    limits, anonymous on loopback only); its persistence directory survives `restart()`."""
+
+    def __init__(self) -> None:
+        if shutil.which("mosquitto") is None:
+            raise RuntimeError("the mosquitto binary is needed: apt-get install mosquitto")
+        self.port = free_port()
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self.dir = Path(tempfile.mkdtemp(prefix="hub-mosquitto-"))
+        conf = MOSQUITTO_TEST_CONF.read_text()
+        conf += f"\npersistence_location {self.dir}/\nlistener {self.port} 127.0.0.1\n"
+        if os.geteuid() == 0:
+            conf += "user root\n"  # as root, Mosquitto would otherwise drop to a user that cannot write here
+        self.conf_path = self.dir / "mosquitto.conf"
+        self.conf_path.write_text(conf)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf_path)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port("127.0.0.1", self.port)
+        return self.url
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _broker_config(port: int) -> dict:

@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from hub import db
-from hub.embedded import EmbeddedBroker, embedded_postgres, free_port, wait_for_port
+from hub.embedded import EmbeddedBroker, PrivateMosquitto, embedded_postgres, free_port
 
-REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = ["score_watermarks", "behaviour_episodes", "model_feedback", "absences", "baselines", "delivery_log",
           "outbox", "alert_audit", "alerts", "dead_letters", "events", "devices",
@@ -80,47 +76,15 @@ class Broker:
     stop: callable  # type: ignore[valid-type]
 
 
-class MosquittoProcess:
-    """A private Mosquitto with the project's test config; its persistence survives restarts."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="hub-mosquitto-"))
-        conf = (REPO / "config" / "mosquitto" / "test.conf").read_text()
-        conf += f"\npersistence_location {self.dir}/\nlistener {self.port} 127.0.0.1\n"
-        if os.geteuid() == 0:
-            conf += "user root\n"
-        self.conf_path = self.dir / "mosquitto.conf"
-        self.conf_path.write_text(conf)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf_path)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port("127.0.0.1", self.port)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-        self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
 @contextmanager
 def private_broker() -> Iterator[Broker]:
     if shutil.which("mosquitto") and os.environ.get("HUB_TEST_BROKER") != "embedded":
-        mosquitto = MosquittoProcess()
+        mosquitto = PrivateMosquitto()
         mosquitto.start()
         try:
-            yield Broker(f"mqtt://127.0.0.1:{mosquitto.port}", "5", mosquitto.port, mosquitto.restart,
-                         mosquitto.stop)
+            yield Broker(mosquitto.url, "5", mosquitto.port, mosquitto.restart, mosquitto.stop)
         finally:
-            mosquitto.stop()
-            shutil.rmtree(mosquitto.dir, ignore_errors=True)
+            mosquitto.remove()
         return
     if os.environ.get("CI"):
         raise RuntimeError("the mosquitto binary is missing; .ci/run installs it")
