@@ -1,11 +1,17 @@
-"""The alert engine process (`hub alerts`): escalation, device supervision and outbox delivery on timers.
-Several may run at once: each step takes its rows with SKIP LOCKED or relies on the dedup index."""
+"""The alert engine process (`hub alerts`): escalation and device supervision, behavioural scoring, and
+outbox delivery, each on its own thread with its own connection.
+
+Why separate threads: escalation is safety-critical and fast; a slow webhook or a long scoring pass must
+never hold it up. Several engine processes may run at once: each step takes its rows with SKIP LOCKED or
+relies on the dedup index.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import psycopg
@@ -18,47 +24,67 @@ from models.service import BehaviourService
 log = logging.getLogger(__name__)
 SUPERVISION_EVERY_S = 5.0
 
+Step = Callable[[psycopg.Connection, datetime], None]
 
-def _score_behaviour(behaviour: BehaviourService, conn: psycopg.Connection, now: datetime) -> None:
-    """Behavioural scoring must never take escalation and supervision down with it."""
-    try:
+
+def _run_every(name: str, step: Step, every_s: float, database_url: str, stop: threading.Event) -> None:
+    """Call `step` every `every_s` with a live connection, surviving database outages and its own faults."""
+    conn: psycopg.Connection | None = None
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            if conn is None or conn.closed:
+                conn = db.connect(database_url, autocommit=True)
+            step(conn, datetime.now(UTC))
+        except psycopg.OperationalError as exc:
+            log.error("%s: database unavailable (%s); retrying", name, exc)
+            conn = None
+            stop.wait(2.0)
+        except Exception:
+            log.exception("%s: this pass failed; carrying on", name)
+            if conn is not None and not conn.closed:
+                conn.close()
+            conn = None
+            stop.wait(1.0)
+        stop.wait(max(0.0, every_s - (time.monotonic() - started)))
+    if conn is not None:
+        conn.close()
+
+
+def run_alert_engine(settings: Settings, database_url: str, stop: threading.Event, tick_s: float = 0.5) -> None:
+    last_supervision = [0.0]
+    behaviour = BehaviourService(retrain_hour=settings.retrain_hour)
+
+    def escalate_and_supervise(conn: psycopg.Connection, now: datetime) -> None:
+        if escalated := escalation.escalate_due(conn, now, settings.escalate_after_s):
+            log.warning("escalated %d unacknowledged emergencies", escalated)
+        if time.monotonic() - last_supervision[0] >= SUPERVISION_EVERY_S:
+            raised, cleared = supervision.check_devices(conn, now, settings.heartbeat_misses)
+            if raised or cleared:
+                log.info("supervision: %d devices silent, %d heard again", raised, cleared)
+            last_supervision[0] = time.monotonic()
+
+    def score_behaviour(conn: psycopg.Connection, now: datetime) -> None:
         report = behaviour.score(conn, now)
         if report.raised or report.cleared:
             log.info("behaviour: %d homes scored, %d alerts raised, %d cleared",
                      report.homes, report.raised, report.cleared)
         behaviour.retrain_if_due(conn, now)
-    except psycopg.OperationalError:
-        raise
-    except Exception:
-        log.exception("behavioural scoring failed this pass; escalation and supervision carry on")
 
+    def deliver(conn: psycopg.Connection, now: datetime) -> None:
+        outbox.deliver_due(conn, settings, now)
 
-def run_alert_engine(settings: Settings, database_url: str, stop: threading.Event, tick_s: float = 0.5) -> None:
-    conn: psycopg.Connection | None = None
-    last_supervision = 0.0
-    last_scoring = 0.0
-    behaviour = BehaviourService(retrain_hour=settings.retrain_hour)
-    while not stop.is_set():
-        try:
-            if conn is None or conn.closed:
-                conn = db.connect(database_url, autocommit=True)
-            now = datetime.now(UTC)
-            if escalated := escalation.escalate_due(conn, now, settings.escalate_after_s):
-                log.warning("escalated %d unacknowledged emergencies", escalated)
-            if time.monotonic() - last_supervision >= SUPERVISION_EVERY_S:
-                raised, cleared = supervision.check_devices(conn, now, settings.heartbeat_misses)
-                if raised or cleared:
-                    log.info("supervision: %d devices silent, %d heard again", raised, cleared)
-                last_supervision = time.monotonic()
-            if time.monotonic() - last_scoring >= settings.score_every_s:
-                last_scoring = time.monotonic()
-                _score_behaviour(behaviour, conn, now)
-            outbox.deliver_due(conn, settings, now)
-        except psycopg.OperationalError as exc:
-            log.error("database unavailable (%s); retrying", exc)
-            conn = None
-            behaviour = BehaviourService(retrain_hour=settings.retrain_hour)  # rebuild from the database
-            stop.wait(2.0)
-        stop.wait(tick_s)
-    if conn is not None:
-        conn.close()
+    workers = [
+        threading.Thread(target=_run_every, name=name, daemon=True,
+                         args=(name, step, every, database_url, stop))
+        for name, step, every in (
+            ("escalation", escalate_and_supervise, tick_s),
+            ("behaviour", score_behaviour, settings.score_every_s),
+            ("outbox", deliver, tick_s),
+        )
+    ]
+    for worker in workers:
+        worker.start()
+    stop.wait()
+    for worker in workers:
+        worker.join(15)

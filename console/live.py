@@ -87,17 +87,16 @@ class LiveAlerts:
 
     async def _listen_forever(self) -> None:
         delay = 0.5
-        first = True
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(self.database_url, autocommit=True)
                 async with conn:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self.listening.set()
-                    if not first:
-                        for queue in list(self.clients):
-                            self._force_resync(queue)
-                    first, delay = False, 0.5
+                    # Anyone who connected before this LISTEN may have missed a change: resync them all.
+                    for queue in list(self.clients):
+                        self._force_resync(queue)
+                    delay = 0.5
                     async for notice in conn.notifies():
                         await self._relay(notice.payload)
             except asyncio.CancelledError:

@@ -149,21 +149,25 @@ class IngestService:
                 "VALUES (%s, %s, %s, %s, %s, %s)",
                 (datetime.now(UTC), message.topic.replace("\x00", ""), message.payload, reason, home, device),
             )
-            if alarm and home:
-                self._raise_alarm_despite_fault(conn, home, device or "", alarm, reason)
+            raised = not (alarm and home) or self._raise_alarm_despite_fault(conn, home, device or "", alarm, reason)
+        if not raised:
+            return Outcome(message, "rejected", home, device, seq, reason, hold=True)
         return Outcome(message, "rejected", home, device, seq, reason)
 
     @staticmethod
-    def _raise_alarm_despite_fault(conn: psycopg.Connection, home: str, device: str, alarm: str, reason: str) -> None:
-        """The event could not be stored, but the alarm it carries must still reach an operator."""
+    def _raise_alarm_despite_fault(conn: psycopg.Connection, home: str, device: str, alarm: str, reason: str) -> bool:
+        """The event could not be stored, but the alarm it carries must still reach an operator. False
+        when even that failed: the message is then left unacked, so the unit and the broker try again."""
         try:
             with conn.transaction():
                 engine.trigger(conn, home_id=home, kind=alarm, device_id=device, at=datetime.now(UTC),
                                explanation=f"{label_of(alarm)} from {device}, which the hub {reason}; "
                                            "treat it as genuine")
+            return True
         except Exception:
-            log.critical("ALARM %s from %s/%s could not be raised; see dead_letters", alarm, home, device,
-                         exc_info=True)
+            log.critical("ALARM %s from %s/%s could not be raised; leaving it unacked for redelivery",
+                         alarm, home, device, exc_info=True)
+            return False
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
@@ -174,6 +178,8 @@ class IngestService:
     def _acknowledge(self, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
             self.counts[outcome.status] += 1
+            if outcome.hold:
+                continue
             if outcome.device_id and outcome.home_id and outcome.status != "ignored":
                 self.client.publish(ack_topic(outcome.home_id, outcome.device_id), ack_payload(outcome), qos=1)
             if outcome.message.qos > 0 and outcome.message.generation == self._generation:
@@ -190,8 +196,15 @@ class IngestService:
                 continue
             try:
                 outcomes = self._store(batch)
-            except psycopg.OperationalError:
-                break  # stopping during an outage: unacked messages stay with the broker
+            except Exception:
+                if self._stop.is_set():
+                    break  # stopping during an outage: unacked messages stay with the broker
+                # Whatever went wrong, this thread must live on: nothing in the batch was acked, so the
+                # units retry it; drop the connection and carry on with what arrives next.
+                log.exception("a batch of %d could not be stored or dead-lettered; left unacked", len(batch))
+                self._drop_connection()
+                self._stop.wait(1.0)
+                continue
             self._acknowledge(outcomes)
 
     # -- lifecycle ---------------------------------------------------------------------------------

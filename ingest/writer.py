@@ -52,6 +52,7 @@ class Outcome:
     seq: int | None = None
     reason: str | None = None
     event: Event | None = None
+    hold: bool = False  # not acked at all: the unit retries and the broker redelivers
 
 
 _INSERT_EVENTS = """
@@ -86,6 +87,7 @@ class EventWriter:
             checked = self._refuse_unregistered(conn, checked)
             events = [c for c in checked if isinstance(c, Event)]
             stored_keys = self._insert_events(conn, events, now)
+            checked = self._refuse_reused_seqs(conn, checked, stored_keys)
             outcomes: list[Outcome] = []
             newly_stored: list[Event] = []
             for message, result in zip(batch, checked, strict=True):
@@ -136,11 +138,43 @@ class EventWriter:
                 else:
                     reasons[(home_id, device_id)] = f"home {home_id!r} is not registered"
             checked = [
-                Rejection(reasons[(c.home_id, c.device_id)], c.home_id, c.device_id, c.seq)
+                Rejection(reasons[(c.home_id, c.device_id)], c.home_id, c.device_id, c.seq,
+                          c.type if c.event_class is EventClass.ALARM else None)
                 if isinstance(c, Event) and (c.home_id, c.device_id) in reasons else c
                 for c in checked
             ]
         return checked
+
+    @staticmethod
+    def _refuse_reused_seqs(conn: psycopg.Connection, checked: list, stored_keys: set) -> list:
+        """A seq already stored for different content is not a retry: the unit's counter went back (a
+        reset or a swapped unit). Acking it `duplicate` would drop it silently, alarm included."""
+        held: dict[tuple[str, str, int], tuple] = {}
+        for c in checked:  # within the batch, the first copy of a key is the one the insert kept
+            if isinstance(c, Event) and c.key in stored_keys:
+                held.setdefault(c.key, (c.ts, c.type, c.value))
+        earlier = {c.key for c in checked if isinstance(c, Event) and c.key not in stored_keys}
+        if earlier:
+            homes, devices, seqs = zip(*earlier, strict=True)
+            for h, d, q, ts, type_, value in conn.execute(
+                """SELECT e.home_id, e.device_id, e.seq, e.ts, e.type, e.value FROM events e
+                   JOIN unnest(%s::text[], %s::text[], %s::bigint[]) AS k(home_id, device_id, seq)
+                     ON (e.home_id, e.device_id, e.seq) = (k.home_id, k.device_id, k.seq)""",
+                (list(homes), list(devices), list(seqs)),
+            ):
+                held[(h, d, q)] = (ts, type_, value)
+
+        def reused(c: object) -> bool:
+            return isinstance(c, Event) and c.key in held and held[c.key] != (c.ts, c.type, c.value)
+
+        return [
+            Rejection(f"seq {c.seq} was already used for a different event ({held[c.key][1]} at "
+                      f"{held[c.key][0].isoformat()}); the unit's counter went back: reset it past "
+                      f"{c.seq} or re-register the device", c.home_id, c.device_id, c.seq,
+                      c.type if c.event_class is EventClass.ALARM else None)
+            if reused(c) else c
+            for c in checked
+        ]
 
     # -- storage ----------------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ HISTORY_DAYS = 35
 RECEIPT_OVERLAP = timedelta(seconds=10)  # a batch committed late may carry an earlier received_at
 LOCAL_TZ = ZoneInfo("Europe/London")
 
+# By receipt, not by event time: a replayed recording from last year is as new as a live event
+# (events_received index; on TimescaleDB each chunk's index answers).
 _NEW_EVENTS = """
 SELECT home_id, device_id, seq, ts, type, value, room, received_at FROM events
 WHERE received_at > %s ORDER BY home_id, ts, device_id, seq
@@ -142,14 +144,22 @@ class BehaviourService:
             now = self.event_now.get(home_id)
             if now is None:
                 continue
-            with conn.transaction():
-                scorer = self._scorer(conn, home_id, now - timedelta(seconds=1) if not readings else readings[0].ts)
-                scorer.observe(readings)
-                holding = scorer.findings(now)
-                for finding in holding:
-                    if store.raise_finding(conn, finding, wall_now) is not None:
-                        report.raised += 1
-                report.cleared += store.clear_ended_episodes(conn, home_id, holding, now, wall_now)
+            try:
+                with conn.transaction():
+                    scorer = self._scorer(conn, home_id, now - timedelta(seconds=1) if not readings else readings[0].ts)
+                    scorer.observe(readings)
+                    holding = scorer.findings(now)
+                    for finding in holding:
+                        if store.raise_finding(conn, finding, wall_now) is not None:
+                            report.raised += 1
+                    report.cleared += store.clear_ended_episodes(conn, home_id, holding, now, wall_now)
+            except psycopg.OperationalError:
+                raise
+            except Exception:
+                # One home's fault must not cost the others their pass; its scorer is rebuilt next time.
+                log.exception("scoring %s failed; rebuilding its scorer on the next pass", home_id)
+                self.scorers.pop(home_id, None)
+                continue
             report.homes += 1
             report.readings += len(readings)
         return report

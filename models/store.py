@@ -98,7 +98,8 @@ def raise_finding(conn: psycopg.Connection, finding: Finding, at: datetime) -> i
 def clear_ended_episodes(conn: psycopg.Connection, home_id: str, holding: Iterable[Finding], now_event: datetime,
                          at: datetime) -> int:
     """Clear the condition of this home's active behavioural alerts whose episode no longer holds."""
-    still = {(f.kind, f.episode) for f in holding}
+    # One alert can carry several episodes of the same key: clear it only when none of them holds.
+    still = {(f.kind, f.device_id or "") for f in holding}
     rows = conn.execute(
         """SELECT e.kind, e.episode, a.device_id FROM behaviour_episodes e
            JOIN alerts a ON a.id = e.alert_id
@@ -106,8 +107,8 @@ def clear_ended_episodes(conn: psycopg.Connection, home_id: str, holding: Iterab
         (home_id,),
     ).fetchall()
     cleared = 0
-    for kind, episode, device_id in rows:
-        if (kind, episode) in still:
+    for kind, _episode, device_id in rows:
+        if (kind, device_id) in still:
             continue
         if engine.clear(conn, home_id=home_id, kind=kind, device_id=device_id, at=at,
                         reason=f"no longer holds at {now_event.isoformat(timespec='minutes')} (event time)"):

@@ -233,3 +233,25 @@ def test_a_row_the_database_refuses_is_isolated_dead_lettered_and_its_alarm_stil
     assert conn.execute("SELECT device_id FROM dead_letters").fetchall() == [(poisoned_device,)]
     kind, explanation = conn.execute("SELECT kind, explanation FROM alerts").fetchone()
     assert kind == "pendant_press" and "treat it as genuine" in explanation
+
+
+def test_an_alarm_from_an_unregistered_device_is_dead_lettered_and_still_raised(conn, homes, ingest, unit_factory):
+    home = homes[0]
+    unit = unit_factory(home.home_id)
+    unit.publish("new-pendant", event(1, "fall"))
+    [ack] = unit.wait_acks(1)
+    assert ack["status"] == "rejected" and "not registered" in ack["reason"]
+    assert conn.execute("SELECT kind, device_id, priority FROM alerts").fetchall() == [("fall", "new-pendant", 1)]
+
+
+def test_a_reused_seq_with_different_content_is_refused_not_taken_for_a_retry(conn, homes, ingest, unit_factory):
+    """A unit whose counter went back must not have its alarms acked as duplicates and dropped."""
+    home = homes[0]
+    unit = unit_factory(home.home_id)
+    unit.publish("pendant-1", event(5, "heartbeat", ts=datetime(2026, 11, 23, 7, 0, tzinfo=UTC)))
+    unit.publish("pendant-1", event(5, "pendant_press", ts=datetime(2026, 11, 23, 9, 0, tzinfo=UTC)))
+    first, second = unit.wait_acks(2)
+    assert first["status"] == "stored"
+    assert second["status"] == "rejected" and "already used for a different event" in second["reason"]
+    assert conn.execute("SELECT kind FROM alerts").fetchall() == [("pendant_press",)]
+    assert conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 1

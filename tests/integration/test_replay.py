@@ -10,9 +10,17 @@ import pytest
 
 from hub.seed import register_homes
 from simulators.history import generate_history
+from simulators.homes import home_specs
 from simulators.replay import replay_csv, write_csv
+from tests.support.home import clear_retained_statuses
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _forget_unit_statuses(broker):  # type: ignore[no-untyped-def]
+    yield
+    clear_retained_statuses(broker.url, broker.protocol, [h.home_id for h in home_specs(3, seed=2)])
 
 
 def test_a_recording_replays_through_ingest_with_heartbeats_and_is_stored_once(conn, broker, ingest, tmp_path):

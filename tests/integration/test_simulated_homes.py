@@ -11,8 +11,15 @@ from hub.seed import register_homes
 from simulators.homes import home_specs
 from simulators.run import SimulationConfig, run_simulation
 from simulators.unit import HomeUnit
+from tests.support.home import clear_retained_statuses
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _forget_unit_statuses(broker):  # type: ignore[no-untyped-def]
+    yield
+    clear_retained_statuses(broker.url, broker.protocol, [h.home_id for h in home_specs(5, seed=3)])
 
 
 def test_a_simulated_hour_is_stored_once_and_every_incident_becomes_an_alert(conn, broker, ingest):

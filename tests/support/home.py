@@ -68,3 +68,21 @@ class TestUnit:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def clear_retained_statuses(mqtt_url: str, protocol: str, home_ids: list[str]) -> None:
+    """Units leave a retained status; later tests' ingest would read it as news. Tests clean up after them."""
+    broker = parse_mqtt_url(mqtt_url)
+    cleaner = make_client(f"test-cleaner-{uuid.uuid4().hex[:6]}", broker, protocol=protocol)
+    connected = threading.Event()
+    cleaner.on_connect = lambda *_args: connected.set()
+    connect(cleaner, broker, protocol=protocol, persistent=False)
+    cleaner.loop_start()
+    try:
+        if not connected.wait(10):
+            raise RuntimeError("could not connect to clear retained statuses")
+        for home_id in home_ids:
+            cleaner.publish(f"tec/v1/{home_id}/status", b"", qos=1, retain=True).wait_for_publish(10)
+    finally:
+        cleaner.disconnect()
+        cleaner.loop_stop()
