@@ -89,7 +89,11 @@ class LiveAlerts:
         delay = 0.5
         while True:
             try:
-                conn = await psycopg.AsyncConnection.connect(self.database_url, autocommit=True)
+                # TCP keepalives: a half-open connection would otherwise wait forever and miss changes
+                # without anyone being told to resync.
+                conn = await psycopg.AsyncConnection.connect(
+                    self.database_url, autocommit=True, keepalives=1, keepalives_idle=20, keepalives_interval=5,
+                    keepalives_count=3)
                 async with conn:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self.listening.set()
