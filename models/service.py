@@ -29,7 +29,8 @@ from models.train import TRAIN_DAYS, train
 log = logging.getLogger(__name__)
 LIVE_KINDS = tuple(kind for kind in DETECTORS if kind not in ("device_silent", "unit_offline"))
 HISTORY_DAYS = 35
-RECEIPT_OVERLAP = timedelta(seconds=10)  # a batch committed late may carry an earlier received_at
+RECEIPT_OVERLAP = timedelta(seconds=30)  # a batch committed late may carry an earlier received_at
+FUTURE_TOLERANCE = timedelta(minutes=5)  # a unit's clock running ahead must not drag a home's event time with it
 LOCAL_TZ = ZoneInfo("Europe/London")
 
 # By receipt, not by event time: a replayed recording from last year is as new as a live event
@@ -103,14 +104,15 @@ class BehaviourService:
 
     # -- scoring ----------------------------------------------------------------------------------
 
-    def _new_readings(self, conn: psycopg.Connection) -> dict[str, list[Reading]]:
+    def _new_readings(self, conn: psycopg.Connection, wall_now: datetime) -> dict[str, list[Reading]]:
         since = (self._watermark - RECEIPT_OVERLAP) if self._watermark else datetime.min.replace(tzinfo=UTC)
         by_home: dict[str, list[Reading]] = defaultdict(list)
         if self._watermark is None:
             # First pass: start from now; each home's scorer warms up from its own history.
             row = conn.execute("SELECT max(received_at) FROM events").fetchone()
             self._watermark = row[0] if row and row[0] else datetime.now(UTC)
-            for home_id, latest in conn.execute("SELECT home_id, max(ts) FROM events GROUP BY home_id"):
+            for home_id, latest in conn.execute("SELECT home_id, max(ts) FROM events WHERE ts <= %s GROUP BY home_id",
+                                                (wall_now + FUTURE_TOLERANCE,)):
                 by_home[home_id] = []
                 self.event_now[home_id] = latest
             return by_home
@@ -121,7 +123,7 @@ class BehaviourService:
             self._recent[key] = received_at
             by_home[home_id].append(Reading(ts, device_id, type_, value, room))
             self._watermark = max(self._watermark, received_at)
-            if ts > self.event_now.get(home_id, ts - timedelta(1)):
+            if ts > self.event_now.get(home_id, ts - timedelta(1)) and ts <= wall_now + FUTURE_TOLERANCE:
                 self.event_now[home_id] = ts
         horizon = self._watermark - 2 * RECEIPT_OVERLAP
         self._recent = {k: v for k, v in self._recent.items() if v >= horizon}
@@ -140,7 +142,7 @@ class BehaviourService:
         """One pass over every home with news. Each home's alerts change in one transaction."""
         report = ScoreReport()
         self._refresh_changed_homes(conn)
-        for home_id, readings in self._new_readings(conn).items():
+        for home_id, readings in self._new_readings(conn, wall_now).items():
             now = self.event_now.get(home_id)
             if now is None:
                 continue
