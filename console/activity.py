@@ -9,18 +9,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.stats import quantile
+
 LOCAL_TZ = ZoneInfo("Europe/London")  # residents live their days in UK local time, clocks change and all
 ACTIVITY_TYPES = ("motion", "door", "bed", "chair", "fridge", "toilet")
-
-
-def _quantile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def shape_activity(hourly: list[tuple[datetime, int]], today: date, days: int) -> dict[str, Any]:
@@ -42,7 +34,7 @@ def shape_activity(hourly: list[tuple[datetime, int]], today: date, days: int) -
         "today": {"date": today.isoformat(), "hours": grid[today]},
         "usual": {
             "median": [statistics.median(v) if v else 0.0 for v in by_hour],
-            "low": [_quantile(v, 0.1) for v in by_hour],
-            "high": [_quantile(v, 0.9) for v in by_hour],
+            "low": [quantile(v, 0.1, 0.0) for v in by_hour],
+            "high": [quantile(v, 0.9, 0.0) for v in by_hour],
         },
     }

@@ -13,7 +13,7 @@ import pytest
 
 from simulators.ledger import format_ts
 from simulators.replay import COLUMNS, replay_csv
-from simulators.unit import status_topic
+from tests.support.home import clear_retained_statuses
 from tests.support.services import Broker
 
 pytestmark = pytest.mark.integration
@@ -66,13 +66,7 @@ class FakeHub:
 def home_id(broker: Broker) -> Iterator[str]:
     home = f"test-{uuid.uuid4().hex[:12]}"
     yield home
-    cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                          protocol=mqtt.MQTTv5 if broker.protocol == "5" else mqtt.MQTTv311)
-    cleaner.connect("127.0.0.1", broker.port)
-    cleaner.loop_start()
-    cleaner.publish(status_topic(home), b"", qos=1, retain=True).wait_for_publish(5)  # no retained leftovers
-    cleaner.disconnect()
-    cleaner.loop_stop()
+    clear_retained_statuses(broker.url, broker.protocol, [home])  # no retained leftovers
 
 
 def _recording(tmp_path: Path, home_id: str) -> Path:

@@ -12,6 +12,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from simulators.unit import HomeUnit, status_topic
+from tests.support.home import clear_retained_statuses
 
 pytestmark = pytest.mark.integration
 BROKER_PORT = 0  # set by the autouse fixture below from the session's private broker
@@ -74,16 +75,10 @@ class FakeHub:
 
 
 @pytest.fixture
-def home_id() -> Iterator[str]:
+def home_id(broker) -> Iterator[str]:  # type: ignore[no-untyped-def]
     home = f"test-{uuid.uuid4().hex[:12]}"
     yield home
-    # Clear the retained status so test homes don't pile up on the broker.
-    cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    cleaner.connect("127.0.0.1", BROKER_PORT)
-    cleaner.loop_start()
-    cleaner.publish(status_topic(home), b"", qos=1, retain=True).wait_for_publish(5)
-    cleaner.disconnect()
-    cleaner.loop_stop()
+    clear_retained_statuses(broker.url, broker.protocol, [home])  # test homes must not pile up on the broker
 
 
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
