@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from models.features import BATHROOM, DayFeatures, TrackerParams, activity_of, day_vector, usable
+from models.features import BATHROOM, DayFeatures, TrackerParams, activity_of, usable
+from models.slowing import Level, learn_levels
 from models.stats import kde_quantile, quantile, robust_sd
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: usual levels for the decline detector (levels, levels_until) replace day_vectors
 MIN_DAYS = 14  # fewer of the resident's own days than this and the population priors decide
 MEAL_STAY_MIN = 12.0  # a kitchen stay this long is a meal being made; a cup of tea is shorter
 MEAL_RELIABLE = 0.8  # only a meal eaten on most days is missed when it is absent
@@ -82,7 +83,8 @@ class Baseline:
     outing_rate: float  # outings per day
     outing_p95_min: float
     night_temp_p05: float | None
-    day_vectors: list[list[float]] = field(default_factory=list)  # for the IsolationForest (see decline)
+    levels: dict[str, Level] = field(default_factory=dict)  # usual pace and movement (models.slowing)
+    levels_until: datetime | None = None  # the levels were learned from days before this
     wake_weekend: TimeOfDay | None = None  # when Saturdays and Sundays start differently
     solo: bool = True  # nobody else moves about while the resident is in bed
     version: int = FORMAT_VERSION
@@ -109,6 +111,7 @@ class Baseline:
     def to_dict(self) -> dict[str, object]:
         body = asdict(self)
         body["trained_until"] = self.trained_until.isoformat() if self.trained_until else None
+        body["levels_until"] = self.levels_until.isoformat() if self.levels_until else None
         return body
 
     @classmethod
@@ -118,6 +121,10 @@ class Baseline:
         values = dict(body)
         until = values.get("trained_until")
         values["trained_until"] = datetime.fromisoformat(str(until)) if until else None
+        levels_until = values.get("levels_until")
+        values["levels_until"] = datetime.fromisoformat(str(levels_until)) if levels_until else None
+        levels: dict[str, dict[str, float]] = values.get("levels") or {}  # type: ignore[assignment]
+        values["levels"] = {name: Level(**level) for name, level in levels.items()}  # type: ignore[arg-type]
         values["wake"] = TimeOfDay(**values["wake"])  # type: ignore[arg-type]
         values["bedtime"] = TimeOfDay(**values["bedtime"])  # type: ignore[arg-type]
         if values.get("wake_weekend"):
@@ -149,8 +156,12 @@ def priors(home_id: str, days: Sequence[DayFeatures] = (), until: datetime | Non
     )
 
 
-def learn(home_id: str, days: Sequence[DayFeatures], until: datetime | None) -> Baseline:
-    """The resident's own baseline from their recent care days (priors below MIN_DAYS usable days)."""
+def learn(home_id: str, days: Sequence[DayFeatures], until: datetime | None,
+          reference: tuple[Sequence[DayFeatures], datetime] | None = None) -> Baseline:
+    """The resident's own baseline from their recent care days (priors below MIN_DAYS usable days).
+
+    `reference`: older days, and when they end, to learn the decline detector's usual levels from instead
+    (models.train keeps the latest weeks out of them so a slowing under way is not learned as usual)."""
     good = [d for d in days if usable(d)]
     if len(good) < MIN_DAYS:
         return priors(home_id, good, until)
@@ -176,7 +187,9 @@ def learn(home_id: str, days: Sequence[DayFeatures], until: datetime | None) -> 
         pace_spread=robust_sd(paces, floor=MIN_SPREAD * quantile(paces, 0.5, 0.0)),
         outing_rate=len(outings) / len(good), outing_p95_min=quantile(outings, 0.95, 240.0),
         night_temp_p05=quantile(night_temps, 0.05, 0.0) if night_temps else None,
-        day_vectors=[day_vector(d) for d in good], solo=_lives_alone(good),
+        solo=_lives_alone(good),
+        levels=learn_levels([d for d in reference[0] if usable(d)] if reference else good),
+        levels_until=reference[1] if reference else until,
     )
 
 

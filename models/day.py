@@ -24,6 +24,8 @@ class DayFeatures:
     transitions: int = 0  # room changes
     pace_sum: float = 0.0  # seconds between consecutive movements in the same room, while up and about
     pace_n: int = 0
+    seated_gaps: list[float] = field(default_factory=list)  # those of pace_sum's gaps taken sitting in the chair (s)
+    sits: list[float] = field(default_factory=list)  # minutes per sit in the chair (pad pressed to released)
     bathroom_stays: list[float] = field(default_factory=list)  # minutes
     kitchen_stays: list[tuple[float, float]] = field(default_factory=list)  # (start, minutes)
     fridge_opens: list[float] = field(default_factory=list)  # care minutes

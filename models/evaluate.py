@@ -67,6 +67,7 @@ def score_home(job: tuple[int, int, int, int, int, int]) -> HomeResult:
         home_id=spec.home_id, labelled_days=(history.end - split).total_seconds() / 86400,
         anomalies=[(a.kind, a.start, a.end, a.device_id) for a in history.anomalies],
         traps=[(t.kind, t.start, t.end) for t in history.traps], raised=raised, timer=timer, steps=steps,
+        absences=[(a.start, a.end) for a in history.absences],
     )
     false = sorted((r for r in raised if r.kind in BEHAVIOURAL_KINDS and verdict(r, result.anomalies) == "false"),
                    key=lambda r: r.detected_at)

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from models.baselines import Baseline, MealWindow, TimeOfDay
-from models.clock import hhmm, local_hhmm
+from models.clock import LOCAL_TZ, hhmm, local_hhmm
+from models.slowing import DayEvidence
 
 
 def duration(minutes: float) -> str:
@@ -102,17 +103,37 @@ def cold_home(since: datetime, now: datetime, latest: float, coldest: float, lim
             f"lowest {coldest:.1f} °C{usual}. A fixed safety limit, whatever the home is usually like.")
 
 
-def activity_decline(pace: float, usual: float, spread: float, active: float | None, usual_active: float,
-                     days: int, slope_per_week: float, unusual_days: int, of_days: int, baseline: Baseline) -> str:
-    """Paces in minutes between movements."""
-    slower = pace / usual - 1 if usual else 0.0
-    moving = (f"; {active:.1f} minutes with movement per waking hour against a usual {usual_active:.1f}"
-              if active is not None and usual_active else "")
-    unusual = (f"; {unusual_days} of the last {of_days} days unlike usual days (isolation forest)"
-               if unusual_days else "")
-    return (f"Slowing down for {days} days: moving every {pace:.1f} min on average where they are over the last "
-            f"3 days, {slower:.0%} slower than the usual {usual:.1f} ± {spread:.1f} min, trend "
-            f"{slope_per_week:+.2f} min per week{moving}{unusual} {basis(baseline)}.")
+# How each models.slowing measure reads ({value}, {usual}, {spread}), and the factor to the unit shown.
+_SLOWING_WORDS: dict[str, tuple[str, float]] = {
+    "seated_pauses": ("sitting still for up to {value} min at a time, 9 pauses in 10 (usual {usual} ± {spread})",
+                      1 / 60),
+    "seated_pace": ("stirring every {value} min in the chair (usual {usual} ± {spread})", 1 / 60),
+    "moving_pace": ("moving every {value} min when up and about (usual {usual} ± {spread})", 1 / 60),
+    "sit_length": ("sitting {value} min at a time (usual {usual} ± {spread})", 1.0),
+    "movement": ("{value} minutes with movement per waking hour (usual {usual} ± {spread})", 1.0),
+}
+
+
+def activity_decline(run: Sequence[DayEvidence], recent: Sequence[DayEvidence], baseline: Baseline) -> str:
+    """`run`: the days of the slowing so far; `recent`: its last few days, whose averages are shown."""
+    slower = sum(d.slowdown for d in recent) / len(recent)
+    ordinary = sum(d.spread for d in recent) / len(recent)
+    parts = []
+    for name, (words, scale) in _SLOWING_WORDS.items():
+        level = baseline.levels.get(name)
+        values = [d.values[name] for d in recent if name in d.values]
+        if level is None or not values:
+            continue
+        usual = level.median * scale
+        parts.append(words.format(value=f"{sum(values) / len(values) * scale:.1f}", usual=f"{usual:.1f}",
+                                  spread=f"{usual * level.spread:.1f}"))
+    days_used = max((level.days for level in baseline.levels.values()), default=0)
+    until = baseline.levels_until or baseline.trained_until
+    learned = f"usual from {days_used} days" + (f" before {until.astimezone(LOCAL_TZ):%a %-d %b}" if until else "")
+    span = "that day" if len(run) == 1 else "those days" if len(recent) == len(run) else f"the last {len(recent)}"
+    return (f"Moving about more slowly for {len(run)} day{'s' if len(run) > 1 else ''} at home since "
+            f"{run[0].day:%a %-d %b}: {slower:.0%} slower than usual over {span} (an ordinary day within "
+            f"±{ordinary:.0%}); " + "; ".join(parts) + f" ({learned}).")
 
 
 def silent(device: str, last: datetime, now: datetime, interval: timedelta, baseline: Baseline,

@@ -16,8 +16,7 @@ from models.tracker import COLD_LIMIT_C, Tracker, TrackerParams
 
 __all__ = [
     "BATHROOM", "BEDROOM", "COLD_LIMIT_C", "HALLWAY", "KITCHEN", "LOUNGE", "PRIVATE_ROOMS",
-    "DayFeatures", "Tracker", "TrackerParams", "activity_of", "awake_home_min", "daily_features",
-    "day_vector", "usable",
+    "DayFeatures", "Tracker", "TrackerParams", "activity_of", "awake_home_min", "daily_features", "usable",
 ]
 
 FULL_DAY_MIN = 20 * 60.0  # heard from for less of the day than this (unit offline, away): teaches little
@@ -68,12 +67,3 @@ def activity_of(day: DayFeatures) -> float | None:
     if awake < MIN_AWAKE_MIN or day.still_min >= LONG_STILL_MIN:
         return None
     return day.active_minutes / (awake / 60.0)
-
-
-def day_vector(day: DayFeatures) -> list[float]:
-    """The shape of one day for the IsolationForest: times, amounts, and how the day was spent."""
-    kitchen = sum(minutes for _, minutes in day.kitchen_stays)
-    return [
-        day.wake_min or 0.0, day.bedtime_min or 0.0, activity_of(day) or 0.0, day.pace or 0.0, float(day.transitions),
-        float(len(day.bathroom_stays)), kitchen, float(day.night_events), day.time_out_min,
-    ]

@@ -52,7 +52,7 @@ def _counts(counts: dict) -> str:  # type: ignore[type-arg]
 
 def _target(kind: str) -> str:
     if kind == "activity_decline":
-        return f"found within {DECLINE_WITHIN.days} days of onset; F1 above the timer's"
+        return f"≥ {RECALL_TARGET} found within {DECLINE_WITHIN.days} days of onset; F1 above the timer's"
     return f"recall ≥ {RECALL_TARGET}; F1 above the timer's"
 
 
@@ -183,10 +183,14 @@ def _kind_section(kind: str, s: dict, chart_name: str, folder_name: str) -> list
     ]
     if kind == "activity_decline":
         lines += [
-            f"Found within {DECLINE_WITHIN.days} days of onset: {s['within_7_days']} of {s['anomalies']}; of the "
-            f"{s['clear_first_week']} declines whose first week the resident spent at home (no trap in it), "
-            f"{s['clear_first_week_within_7_days']}. The days are counted at bedtime, so a week away from home "
-            "(a hospital stay, registered as an absence) leaves nothing to count. Found later:",
+            f"Found within {DECLINE_WITHIN.days} days of onset: {s['within_7_days']} of {s['anomalies']} "
+            f"({_num(s['within_7d'])}); within {DECLINE_WITHIN.days} days of the resident at home, the time on a "
+            f"registered absence (a hospital stay) not counted: {s['within_7_days_at_home']} "
+            f"({_num(s['within_7d_at_home'])}), time to detect at home median / p95 "
+            f"{_duration(s['ttd_at_home_median_min'])} / {_duration(s['ttd_at_home_p95_min'])}. Of the "
+            f"{s['clear_first_week']} declines whose first week held no trap, {s['clear_first_week_within_7_days']} "
+            "were found within the week. The days are counted at bedtime, so a week in hospital leaves nothing to "
+            "count. Found later:",
         ]
         for late in s["late"]:
             traps = ", ".join(late["traps_in_first_week"]) or "nothing unusual"

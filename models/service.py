@@ -24,7 +24,7 @@ from models import store
 from models.detectors import DETECTORS
 from models.readings import Reading
 from models.score import HomeScorer
-from models.train import TRAIN_DAYS, train
+from models.train import DECLINE_HOLDBACK_DAYS, TRAIN_DAYS, train
 
 log = logging.getLogger(__name__)
 LIVE_KINDS = tuple(kind for kind in DETECTORS if kind not in ("device_silent", "unit_offline"))
@@ -79,8 +79,8 @@ class BehaviourService:
         return scorer
 
     def retrain(self, conn: psycopg.Connection, home_id: str, until: datetime):  # type: ignore[no-untyped-def]
-        readings = store.readings_between(conn, home_id, until - timedelta(days=TRAIN_DAYS + 1), until,
-                                          heartbeats=False)
+        readings = store.readings_between(conn, home_id, until - timedelta(days=TRAIN_DAYS + DECLINE_HOLDBACK_DAYS + 1),
+                                          until, heartbeats=False)
         baseline = train(home_id, readings, until,
                          absences=store.absences(conn, home_id))
         version = store.save_baseline(conn, baseline)

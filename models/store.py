@@ -13,7 +13,7 @@ from datetime import datetime
 import psycopg
 
 from alerts import engine
-from models.baselines import Baseline
+from models.baselines import FORMAT_VERSION, Baseline
 from models.feedback import replay
 from models.readings import Absence, Finding, Reading
 
@@ -33,10 +33,13 @@ def readings_between(conn: psycopg.Connection, home_id: str, since: datetime, un
 
 
 def latest_baseline(conn: psycopg.Connection, home_id: str) -> tuple[Baseline, int] | None:
+    """The newest stored baseline; None when there is none or it is in an older format (retrain then)."""
     row = conn.execute(
         "SELECT params, version FROM baselines WHERE home_id = %s ORDER BY version DESC LIMIT 1", (home_id,)
     ).fetchone()
-    return (Baseline.from_dict(row[0]), row[1]) if row else None
+    if row is None or row[0].get("version") != FORMAT_VERSION:
+        return None
+    return Baseline.from_dict(row[0]), row[1]
 
 
 def save_baseline(conn: psycopg.Connection, baseline: Baseline) -> int:

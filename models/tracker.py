@@ -22,6 +22,7 @@ from models.clock import care_day, care_minute, wall
 from models.day import BATHROOM, BEDROOM, HALLWAY, KITCHEN, PRIVATE_ROOMS, DayFeatures
 from models.presence import EVIDENCE_CAP, LONG_STILL, Presence
 from models.readings import Reading
+from models.seating import Seating
 from models.supervision import Supervision
 
 WAKE_CONFIRM = timedelta(minutes=30)  # out of bed this long (or in a living room) means up for the day
@@ -54,7 +55,7 @@ def is_night_clock(ts: datetime) -> bool:
     return hour >= 22 or hour < 7
 
 
-class Tracker(Supervision, Presence):
+class Tracker(Supervision, Presence, Seating):
     """Public attributes are the live view detectors read; treat them as read-only."""
 
     def __init__(self, params: TrackerParams | None = None, history_days: int = 35, unit_device: str = "unit",
@@ -82,6 +83,7 @@ class Tracker(Supervision, Presence):
         self.bed_device = ""
         self.bed_since: datetime | None = None
         Presence.__init__(self)
+        Seating.__init__(self)
         # The day and the night.
         self.woke_at: datetime | None = None
         self.wake_candidate: datetime | None = None
@@ -135,8 +137,11 @@ class Tracker(Supervision, Presence):
             self._door(reading)
         elif kind == "temperature":
             self._temperature(reading)
-        elif kind in STRONG_TYPES and reading.value:
-            self._strong(reading)
+        elif kind in STRONG_TYPES:
+            if kind == "chair":
+                self._chair(reading)
+            if reading.value:
+                self._strong(reading)
 
     def _silence_ended(self, device_id: str, last: datetime, back: datetime) -> None:
         minutes = (back - last).total_seconds() / 60
@@ -155,6 +160,7 @@ class Tracker(Supervision, Presence):
         has moved, are no longer known; stillness is measured afresh from its return."""
         self.in_bed = None
         self.wake_candidate = None
+        self._seat_unknown()
         self.last_confirmed = self.last_activity = self._prev_activity = back
         self.confirmed_room = None  # where they are is unknown until they next move
         self._gap_valid = False
@@ -240,6 +246,9 @@ class Tracker(Supervision, Presence):
             if PACE_MIN_S < interval <= PACE_MAX_S:
                 day.pace_sum += interval
                 day.pace_n += 1
+                if self._seated_in(room):
+                    day.seated_gaps.append(round(interval, 1))
+        self._moved_elsewhere(room)
         # Someone walking into a room moved in the one before a moment ago; a stray trigger comes from nowhere.
         walked_in = self._prev_activity is not None and ts - self._prev_activity <= WALK
         self._activity(ts, room, r.device_id)
@@ -311,6 +320,7 @@ class Tracker(Supervision, Presence):
         self._enter(BEDROOM, ts, r.device_id)  # whatever the PIRs missed, the bed is in the bedroom
         self.bed_device = r.device_id
         self.in_bed = bool(r.value)
+        self._seat_unknown()
         self.bed_since = ts
         if self.in_bed:
             self._gap_valid = False

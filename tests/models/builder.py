@@ -17,7 +17,7 @@ from models.readings import Reading
 LONDON = ZoneInfo("Europe/London")
 START = date(2026, 1, 5)  # a Monday, well clear of the clock changes
 PIRS = {room: f"pir-{room}" for room in ("bedroom", "bathroom", "kitchen", "lounge", "hallway")}
-DEVICES = (*PIRS.values(), "bed-1", "door-front", "fridge-1", "temp-lounge", "unit")
+DEVICES = (*PIRS.values(), "bed-1", "chair-lounge", "door-front", "fridge-1", "temp-lounge", "unit")
 
 
 def at(day: date, clock: str) -> datetime:
@@ -32,6 +32,7 @@ class Day:
     day: date
     rng: random.Random
     pace: float = 1.0  # > 1: movements further apart (slowing down)
+    chair: bool = False  # sits in the lounge chair, whose pad reports sitting down and standing up
     readings: list[Reading] = field(default_factory=list)
 
     def add(self, ts: datetime, device: str, type_: str, value: float | None, room: str | None) -> None:
@@ -73,11 +74,27 @@ class Day:
     def bathroom(self, start: datetime, minutes: float) -> datetime:
         return self.walk(self.stay("bathroom", self.walk(start), minutes))
 
+    def sit(self, start: datetime, minutes: float) -> datetime:
+        """In the chair: the pad says so, the PIR sees them stir every 4–12 minutes (scaled by `pace`)."""
+        end = start + timedelta(minutes=minutes)
+        self.motion(start, "lounge")
+        self.add(start + timedelta(seconds=15), "chair-lounge", "chair", 1, "lounge")
+        t = start + timedelta(seconds=45)
+        while t < end - timedelta(seconds=30):
+            self.motion(t, "lounge")
+            t += timedelta(seconds=self.rng.uniform(240, 720) * self.pace)
+        self.add(end - timedelta(seconds=10), "chair-lounge", "chair", 0, "lounge")
+        self.motion(end, "lounge")
+        return end
+
     def lounge_until(self, start: datetime, until: datetime) -> datetime:
-        """Sit in the lounge, with a trip to the bathroom every couple of hours."""
+        """Sit in the lounge, with a trip to the bathroom every couple of hours (sitting longer as they slow)."""
         t = start
         while until - t > timedelta(minutes=20):
-            t = self.stay("lounge", t, min(100, (until - t).total_seconds() / 60 - 12))
+            if self.chair:
+                t = self.sit(t, min(60 * self.pace, (until - t).total_seconds() / 60 - 12))
+            else:
+                t = self.stay("lounge", t, min(100, (until - t).total_seconds() / 60 - 12))
             if until - t > timedelta(minutes=15):
                 t = self.bathroom(t, 5)
         return max(t, until)
@@ -93,11 +110,11 @@ class Day:
 
 def normal_day(day: date, *, wake: str = "07:30", bedtime: str = "22:30", lunch: str = "12:30",
                dinner: str = "18:00", skip: Iterable[str] = (), pace: float = 1.0, seed: int = 0,
-               temperatures: bool = True, exact: bool = False) -> list[Reading]:
+               temperatures: bool = True, exact: bool = False, chair: bool = False) -> list[Reading]:
     """An ordinary day: up, breakfast, lounge, lunch, lounge, dinner, lounge, bed. Jitter of a few minutes
-    comes from `seed` (none when `exact`); `skip` drops meals."""
+    comes from `seed` (none when `exact`); `skip` drops meals; `chair`: the lounge time is spent in the chair."""
     rng = random.Random(f"{day}:{seed}")
-    d = Day(day, rng, pace)
+    d = Day(day, rng, pace, chair)
 
     def jitter(clock: str, spread: float = 12) -> datetime:
         return at(day, clock) + timedelta(minutes=0 if exact else rng.uniform(-spread, spread))

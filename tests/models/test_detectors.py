@@ -141,7 +141,7 @@ def test_activity_decline_is_found_within_a_week(baseline: Baseline, past: list[
     assert kinds(found) == ["activity_decline"]
     finding = next(iter(found.values()))
     assert finding.detected_at - at(DAY, "00:00") <= timedelta(days=7)
-    assert "slower than the usual" in finding.explanation
+    assert "slower than usual" in finding.explanation and "moving every" in finding.explanation
     assert PRIORITY["activity_decline"] == 3
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from models.evaluate import TIMER_HOURS, evaluate, timer_alert
-from models.metrics import Raised, prf, verdict
+from models.metrics import HomeResult, Raised, at_home_deadline, prf, summarise, verdict
 from models.readings import Absence
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -28,6 +28,29 @@ def test_matching_by_kind_window_and_device() -> None:
 def test_precision_recall_f1() -> None:
     assert prf(9, 1, 9, 10) == (0.9, 0.9, 0.9)
     assert prf(0, 0, 0, 5) == (None, 0.0, None)
+
+
+def test_a_hospital_stay_stops_the_decline_clock() -> None:
+    stay = (T0 + timedelta(days=2), T0 + timedelta(days=5))
+    assert at_home_deadline([], T0) == T0 + timedelta(days=7)
+    assert at_home_deadline([stay], T0) == T0 + timedelta(days=10)
+    assert at_home_deadline([(T0 - timedelta(days=3), T0 + timedelta(days=1))], T0) == T0 + timedelta(days=8)
+    later = (T0 + timedelta(days=8), T0 + timedelta(days=9))  # begins only once the first stay moved the deadline
+    assert at_home_deadline([stay, later], T0) == T0 + timedelta(days=11)
+
+
+def test_decline_timing_is_reported_in_calendar_days_and_days_at_home() -> None:
+    onset, stay = T0, (T0 + timedelta(days=1), T0 + timedelta(days=4))
+    home = HomeResult(
+        home_id="h", labelled_days=30, anomalies=[("activity_decline", onset, onset + timedelta(days=30), "")],
+        traps=[("hospital_stay", *stay)], raised=[raised("activity_decline", onset + timedelta(days=8))], timer=[],
+        absences=[stay])
+    decline = summarise([home], homes=1, days=30, seed=1, warmup_days=0, step_min=5, seconds=0,
+                        processes=1)["kinds"]["activity_decline"]  # type: ignore[index]
+    assert decline["within_7_days"] == 0 and decline["within_7d"] == 0.0
+    assert decline["within_7_days_at_home"] == 1 and decline["within_7d_at_home"] == 1.0
+    assert decline["ttd_at_home_median_min"] == 5 * 1440
+    assert decline["pass"] is False  # the calendar week is the target
 
 
 def test_timer_watches_the_day_from_seven() -> None:
