@@ -27,7 +27,7 @@ class Handling(StrEnum):
 
 # Slow trends rather than acute risks: wellbeing priority (design.md §3).
 WELLBEING_KINDS = frozenset({"activity_decline"})
-TECHNICAL_KINDS = frozenset({"device_silent", "battery_low", "tamper", "mains_fail", "unit_offline"})
+TECHNICAL_KINDS = frozenset({"device_silent", "battery_low", "tamper", "mains_fail", "unit_offline", "home_flooding"})
 
 # Technical event type -> the alert kind it raises; the "restored" events clear instead.
 TECHNICAL_EVENT_RAISES = {"battery_low": "battery_low", "tamper": "tamper", "mains_fail": "mains_fail"}
@@ -58,6 +58,7 @@ KIND_LABELS: dict[str, str] = {
     "tamper": "Tamper",
     "mains_fail": "Mains power failed",
     "unit_offline": "Home unit offline",
+    "home_flooding": "Home unit flooding",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import psycopg
@@ -35,7 +36,21 @@ def channels_for(topic: str, settings: Settings) -> list[str]:
     """Who hears of which change. Escalations go to supervisors; the console hears of all via NOTIFY."""
     if topic == "alert.escalated":
         return ["log", "webhook"] if settings.notify_webhook_url else ["log"]
+    if topic == "alert.resolved" and settings.fhir_base_url:
+        return ["fhir"]  # outcome to the care record; the channel skips residents without a FHIR id
     return []
+
+
+# A topic whose delivery needs the database (whom to tell, on which of their channels) is handed to a module
+# of its own. The handler writes its own delivery_log rows and returns the errors its outbox row settles with.
+TopicHandler = Callable[[psycopg.Connection, Message, Settings, int, datetime], list[DeliveryError]]
+
+
+def topic_handlers() -> dict[str, TopicHandler]:
+    from alerts.family import delivery, fanout
+
+    # alert.raised: decide which relatives to tell and queue their messages; family.notify: send one.
+    return {"alert.raised": fanout.handle, "family.notify": delivery.handle}
 
 
 def describe(topic: str, payload: dict) -> str:
@@ -52,9 +67,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_due(conn: psycopg.Connection, settings: Settings, now: datetime,
-                channels: dict[str, Notify] | None = None, limit: int = 50) -> int:
+                channels: dict[str, Notify] | None = None, limit: int = 50,
+                handlers: dict[str, TopicHandler] | None = None) -> int:
     """Claim and deliver due outbox rows. Returns how many rows were settled (done or failed)."""
     channels = channels if channels is not None else registry()
+    handlers = handlers if handlers is not None else topic_handlers()
     worker = f"{socket.gethostname()}:{id(conn)}"
     with conn.transaction():
         claimed = conn.execute(_CLAIM, {"now": now, "worker": worker, "stale": now - CLAIM_TIMEOUT,
@@ -70,6 +87,8 @@ def deliver_due(conn: psycopg.Connection, settings: Settings, now: datetime,
             if name in already:
                 continue  # delivered on an earlier attempt: never send twice
             errors.extend(_attempt(conn, channels[name], name, message, settings, attempts))
+        if (handler := handlers.get(topic)) is not None:
+            errors.extend(_handle(conn, handler, message, settings, attempts, now))
         settled += _settle(conn, outbox_id, attempts, errors, now)
     return settled
 
@@ -93,6 +112,22 @@ def _attempt(conn: psycopg.Connection, notify: Notify, name: str, message: Messa
         log.warning("delivery of outbox %d via %s failed (%s): %s", message.outbox_id, name,
                     "permanent" if error.permanent else "will retry", error)
     return [error] if error else []
+
+
+def _handle(conn: psycopg.Connection, handler: TopicHandler, message: Message, settings: Settings, attempt: int,
+            now: datetime) -> list[DeliveryError]:
+    try:
+        return handler(conn, message, settings, attempt, now)
+    except psycopg.OperationalError:
+        raise  # the database is gone: the claim goes stale and the row is retried after reconnecting
+    except Exception as exc:  # a handler bug must not stop the worker; treat as retryable
+        log.exception("outbox %d: the %s handler failed", message.outbox_id, message.topic)
+        error = DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False)
+        with conn.transaction():
+            conn.execute("INSERT INTO delivery_log (outbox_id, channel, attempt, ok, permanent, error) "
+                         "VALUES (%s, %s, %s, false, false, %s)", (message.outbox_id, message.topic, attempt,
+                                                                    str(error)))
+        return [error]
 
 
 def _settle(conn: psycopg.Connection, outbox_id: int, attempts: int, errors: list[DeliveryError],

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from alerts import escalation, outbox, supervision
+from alerts.family import answers as family_answers
 from hub import db
 from hub.settings import Settings
 from models.service import BehaviourService
@@ -74,6 +75,11 @@ def run_alert_engine(settings: Settings, database_url: str, stop: threading.Even
     def deliver(conn: psycopg.Connection, now: datetime) -> None:
         outbox.deliver_due(conn, settings, now)
 
+    def requeue_unanswered(conn: psycopg.Connection, now: datetime) -> None:
+        # Relatives were asked and nobody answered in time: the alert goes back to the top of the queue.
+        if requeued := family_answers.requeue_unanswered(conn, now, settings.family_answer_timeout_s):
+            log.warning("%d alerts back in the queue: no family answer in time", requeued)
+
     workers = [
         threading.Thread(target=_run_every, name=name, daemon=True,
                          args=(name, step, every, database_url, stop))
@@ -81,8 +87,15 @@ def run_alert_engine(settings: Settings, database_url: str, stop: threading.Even
             ("escalation", escalate_and_supervise, tick_s),
             ("behaviour", score_behaviour, settings.score_every_s),
             ("outbox", deliver, tick_s),
+            ("family-answers", requeue_unanswered, tick_s),
         )
     ]
+    if settings.fhir_base_url:  # keep residents in step with the council's care record
+        from hub.care_record.fhir_client import sync_step
+
+        workers.append(threading.Thread(target=_run_every, name="fhir-sync", daemon=True, args=(
+            "fhir-sync", sync_step(settings.fhir_base_url, settings.fhir_home_identifier_system),
+            settings.fhir_sync_every_s, database_url, stop)))
     for worker in workers:
         worker.start()
     stop.wait()

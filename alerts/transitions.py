@@ -11,6 +11,13 @@ Rules, by name:
 - escalate:            new emergency + Escalate → escalation_level + 1 (again each period until acknowledged)
 - resolve:             new | acknowledged + Resolve(outcome) → resolved (terminal)
 - add_note:            unresolved + Note → unchanged state, the note goes to the audit trail
+- family_told:         unresolved + FamilyTold → a relative was sent a message; an urgent or wellbeing alert
+                       starts waiting for their answer (family_answer_due), once
+- family_answer:       urgent/wellbeing + FamilyAnswer(going_round | all_fine) → the answer is audited and the
+                       alert stops waiting for one
+- family_cannot_help:  urgent/wellbeing + FamilyAnswer(cannot_help) → back to new at the top of the queue
+- family_timeout:      answer due and passed + FamilyTimeout → back to new at the top of the queue (requeued_at),
+                       escalation level untouched
 Anything else is refused with the rule that refused it, e.g. resolved_is_final.
 """
 
@@ -45,6 +52,8 @@ class AlertState:
     resolved_by: str | None = None
     outcome: str | None = None
     resolution_note: str | None = None
+    family_answer_due: datetime | None = None  # relatives were asked; the alert comes back if nobody answers
+    requeued_at: datetime | None = None  # came back to the queue unanswered: shown at the top of its priority
 
 
 # Actions ---------------------------------------------------------------------------------------
@@ -94,7 +103,39 @@ class Note:
     text: str
 
 
-Action = Trigger | Clear | Acknowledge | Escalate | Resolve | Note
+@dataclass(frozen=True)
+class FamilyTold:
+    """A relative was sent a message about the alert; `answer_due` is set when their answer is awaited."""
+
+    at: datetime
+    relative: str  # "family:12" - who, without their contact details
+    channel: str
+    answer_due: datetime | None = None
+    actor: str = "hub"
+
+
+FAMILY_ANSWERS = ("going_round", "all_fine", "cannot_help")
+
+
+@dataclass(frozen=True)
+class FamilyAnswer:
+    actor: str  # "family:12"
+    at: datetime
+    answer: str  # one of FAMILY_ANSWERS
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FamilyTimeout:
+    at: datetime
+    waited_s: float
+    actor: str = "hub"
+
+
+# Relatives are asked to answer for behavioural risks and trends; an emergency stays with the operators.
+FAMILY_ANSWERABLE = frozenset({Priority.URGENT, Priority.WELLBEING})
+
+Action = Trigger | Clear | Acknowledge | Escalate | Resolve | Note | FamilyTold | FamilyAnswer | FamilyTimeout
 
 
 @dataclass(frozen=True)
@@ -136,6 +177,12 @@ def transition(state: AlertState | None, action: Action) -> Transition:
             return _resolve(state, action)
         case Note():
             return _add_note(state, action)
+        case FamilyTold():
+            return _family_told(state, action)
+        case FamilyAnswer():
+            return _family_answer(state, action)
+        case FamilyTimeout():
+            return _family_timeout(state, action)
     raise TypeError(f"unknown action {action!r}")
 
 
@@ -217,6 +264,50 @@ def _add_note(state: AlertState, action: Note) -> Transition:
     after = _bump(state, action.at)
     return Transition(state, after, "add_note", "note", action.actor, action.at,
                       {"note": action.text}, "alert.noted")
+
+
+def _back_in_queue(at: datetime) -> dict[str, Any]:
+    """Changes that put an alert back in front of operators: new again, marked requeued, nobody holding it."""
+    return {"handling": Handling.NEW, "requeued_at": at, "family_answer_due": None,
+            "acknowledged_at": None, "acknowledged_by": None}
+
+
+def _family_told(state: AlertState, action: FamilyTold) -> Transition:
+    due = state.family_answer_due
+    if action.answer_due is not None and due is None and state.priority in FAMILY_ANSWERABLE:
+        due = action.answer_due
+    after = _bump(state, action.at, family_answer_due=due)
+    detail: dict[str, Any] = {"relative": action.relative, "channel": action.channel}
+    if due != state.family_answer_due:
+        detail["answer_due"] = due
+    return Transition(state, after, "family_told", "family_told", action.actor, action.at, detail,
+                      "alert.family_told")
+
+
+def _family_answer(state: AlertState, action: FamilyAnswer) -> Transition:
+    if state.priority not in FAMILY_ANSWERABLE:
+        raise TransitionRefused("family_answer_wellbeing_only", "relatives answer urgent and wellbeing alerts only")
+    if action.answer not in FAMILY_ANSWERS:
+        raise TransitionRefused("family_answer_unknown", f"answer must be one of: {', '.join(FAMILY_ANSWERS)}")
+    detail = {"answer": action.answer, "note": action.note}
+    if action.answer == "cannot_help":
+        # Nobody in the family can go: an operator must act now, whoever had taken it on.
+        after = _bump(state, action.at, **_back_in_queue(action.at))
+        detail["reason"] = "the relative cannot help; back in the queue"
+        return Transition(state, after, "family_cannot_help", "family_answer", action.actor, action.at, detail,
+                          "alert.requeued")
+    after = _bump(state, action.at, family_answer_due=None)
+    return Transition(state, after, "family_answer", "family_answer", action.actor, action.at, detail,
+                      "alert.family_answered")
+
+
+def _family_timeout(state: AlertState, action: FamilyTimeout) -> Transition:
+    if state.family_answer_due is None or action.at < state.family_answer_due:
+        raise TransitionRefused("family_answer_not_due", "no relative's answer is overdue on this alert")
+    minutes = round(action.waited_s / 60)
+    after = _bump(state, action.at, **_back_in_queue(action.at))
+    detail = {"reason": f"no family answer within {minutes} min; back in the queue", "waited_min": minutes}
+    return Transition(state, after, "family_timeout", "requeue", action.actor, action.at, detail, "alert.requeued")
 
 
 def escalation_due(state: AlertState, now: datetime, after_s: float) -> bool:

@@ -38,7 +38,10 @@ class LiveAlerts:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        # Checked on checkout: after a database restart the idle connections are dead, and a snapshot must
+        # not fail on one (every client is sent back for a snapshot just then).
         self.pool = AsyncConnectionPool(self.database_url, min_size=1, max_size=4, open=False,
+                                        check=AsyncConnectionPool.check_connection,
                                         kwargs={"autocommit": True, "application_name": "telecare-hub-live"})
         await self.pool.open(wait=True, timeout=30)
         self._task = asyncio.create_task(self._listen_forever(), name="live-alerts-listener")

@@ -9,7 +9,7 @@ SELECT a.id, a.version, a.home_id, a.resident_id, r.name AS resident_name, h.add
        a.kind, a.device_id, d.room, a.priority, a.condition, a.handling, a.repeat_count,
        a.escalation_level, a.explanation, a.first_event_ts, a.last_event_ts, a.raised_at, a.updated_at,
        a.acknowledged_at, a.acknowledged_by, a.escalated_at, a.cleared_at, a.resolved_at, a.resolved_by,
-       a.outcome, a.resolution_note, a.confidence, a.cold_start, a.evidence
+       a.outcome, a.resolution_note, a.confidence, a.cold_start, a.evidence, a.family_answer_due, a.requeued_at
 FROM alerts a
 JOIN homes h ON h.home_id = a.home_id
 LEFT JOIN residents r ON r.resident_id = a.resident_id
@@ -18,8 +18,15 @@ LEFT JOIN devices d ON d.home_id = a.home_id AND d.device_id = a.device_id
 
 AlertState = Literal["open", "acknowledged", "resolved", "all"]
 
+# PostgreSQL text cannot hold NUL: text that reaches SQL is refused at the edge (422), not by the driver (500).
+STORABLE_TEXT = r"^[^\x00]*$"
+
+# Queue order: by priority; within it, alerts that came back unanswered by relatives (requeued and not yet
+# taken on again) first, longest-waiting first; then by when they were raised.
+QUEUE_ORDER = "a.priority, CASE WHEN a.handling = 'new' THEN a.requeued_at END NULLS LAST, a.raised_at"
+
 _STATE_FILTER: dict[str, str] = {
-    "open": "WHERE a.handling <> 'resolved' ORDER BY a.priority, a.raised_at",
+    "open": "WHERE a.handling <> 'resolved' ORDER BY " + QUEUE_ORDER,
     "acknowledged": "WHERE a.handling = 'acknowledged' ORDER BY a.priority, a.raised_at",
     "resolved": "WHERE a.handling = 'resolved' ORDER BY a.resolved_at DESC",
     "all": "ORDER BY a.raised_at DESC",
@@ -31,7 +38,7 @@ def list_alerts_sql(state: AlertState) -> str:
 
 
 ALERT_BY_ID = ALERT_VIEW + "WHERE a.id = %s"
-OPEN_ALERTS = ALERT_VIEW + "WHERE a.handling <> 'resolved' ORDER BY a.priority, a.raised_at"
+OPEN_ALERTS = ALERT_VIEW + "WHERE a.handling <> 'resolved' ORDER BY " + QUEUE_ORDER
 
 AUDIT_FOR_ALERT = """
 SELECT at, actor, action, rule, from_condition, to_condition, from_handling, to_handling, version, detail

@@ -15,6 +15,9 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,7 +61,17 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
-def bench_ingest(database_url: str, homes: int, events: int, progress: Any = print) -> dict[str, Any]:
+@dataclass
+class BenchStack:
+    url: str  # the throwaway database
+    broker_url: str
+    mode: str  # storage path: plain or timescale
+
+
+@contextmanager
+def bench_stack(database_url: str, specs: list, extra_env: dict[str, str] | None = None) -> Iterator[BenchStack]:
+    """A fresh database with `specs` registered, a private Mosquitto and a real `hub ingest` process;
+    all removed afterwards."""
     name = f"hub_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(database_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -68,14 +81,27 @@ def bench_ingest(database_url: str, homes: int, events: int, progress: Any = pri
     ingest = None
     try:
         mode, _ = db.migrate(url)
-        specs = home_specs(homes)
         with db.connect(url) as conn:
             register_homes(conn, specs)
         env = {**os.environ, "DATABASE_URL": url, "MQTT_URL": broker_url, "MQTT_PROTOCOL": "5",
-               "MQTT_CLIENT_ID": f"hub-bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "WARNING"}
+               "MQTT_CLIENT_ID": f"hub-bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "WARNING", **(extra_env or {})}
         ingest = subprocess.Popen([sys.executable, "-m", "hub", "ingest"], env=env)
         time.sleep(2.0)  # let ingest subscribe before the first publish
-        broker = parse_mqtt_url(broker_url)
+        yield BenchStack(url, broker_url, mode)
+    finally:
+        if ingest is not None:
+            ingest.terminate()
+            ingest.wait(15)
+        mosquitto.remove()
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def bench_ingest(database_url: str, homes: int, events: int, progress: Any = print) -> dict[str, Any]:
+    specs = home_specs(homes)
+    with bench_stack(database_url, specs) as stack:
+        url, mode = stack.url, stack.mode
+        broker = parse_mqtt_url(stack.broker_url)
         plan = [(specs[i % homes].home_id, i // homes + 1) for i in range(events)]
         sent_at: dict[tuple[str, int], float] = {}
         counter = _AckCounter({key: 0.0 for key in plan})
@@ -105,7 +131,7 @@ def bench_ingest(database_url: str, homes: int, events: int, progress: Any = pri
         publisher.loop_stop()
         listener.loop_stop()
         acked = len(counter.seen)
-        result = {
+        return {
             "bench": "ingest", "homes": homes, "events": events, "storage": mode,
             "events_per_s": round(acked / (finished - started), 1),
             "publish_per_s": round(events / (published - started), 1),
@@ -113,14 +139,6 @@ def bench_ingest(database_url: str, homes: int, events: int, progress: Any = pri
             "p99_ms": round(_percentile(counter.latencies, 99) * 1000, 1),
             "acked": acked, "stored": stored, "lost": events - stored, "statuses": counter.statuses,
         }
-    finally:
-        if ingest is not None:
-            ingest.terminate()
-            ingest.wait(15)
-        mosquitto.remove()
-        with psycopg.connect(database_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    return result
 
 
 def machine_facts() -> dict[str, str]:
@@ -135,10 +153,11 @@ def machine_facts() -> dict[str, str]:
             "mosquitto": mosquitto[0] if mosquitto else "unknown"}
 
 
-def append_result(result: dict[str, Any], path: Path = REPO / "bench" / "results.md") -> None:
+def append_result(result: dict[str, Any], path: Path = REPO / "bench" / "results.md",
+                  title: str = "Benchmark results") -> None:
     path.parent.mkdir(exist_ok=True)
     if not path.exists():
-        path.write_text("# Benchmark results\n\nEach run appends one entry: the machine, then the JSON line.\n")
+        path.write_text(f"# {title}\n\nEach run appends one entry: the machine, then the JSON line.\n")
     facts = machine_facts()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with path.open("a") as out:

@@ -9,6 +9,9 @@ from typing import Annotated
 
 import typer
 
+from hub.cli_care import care_app
+from hub.cli_security import register_security_commands
+from hub.cli_users import user_app
 from hub.settings import InsecureConfiguration, Settings, get_settings
 
 app = typer.Typer(help="Telecare monitoring hub.", no_args_is_help=True, add_completion=False)
@@ -80,16 +83,21 @@ def seed(
     homes: Annotated[int, typer.Option(help="How many simulated homes to register.")] = 50,
     seed: Annotated[int, typer.Option(help="Seed for names and layouts.")] = 1,
     heartbeat_s: Annotated[int, typer.Option(help="Heartbeat interval of each device, seconds.")] = 300,
+    care_records: Annotated[bool, typer.Option(help="Also give each resident a simulated care record.")] = True,
 ) -> None:
-    """Register simulated homes, residents and devices."""
+    """Register simulated homes, residents and devices (and their care records)."""
     from hub import db
+    from hub.care_record import seed_care_records
     from hub.seed import register_homes
     from simulators.homes import home_specs
 
     settings = _settings("seed")
+    specs = home_specs(homes, seed, heartbeat_s)
     with db.connect(_require(settings.database_url, "DATABASE_URL")) as conn:
-        count = register_homes(conn, home_specs(homes, seed, heartbeat_s))
-    typer.echo(f"registered {count} homes")
+        count = register_homes(conn, specs)
+        if care_records:
+            seed_care_records(conn, specs, seed)
+    typer.echo(f"registered {count} homes" + (" with care records" if care_records else ""))
 
 
 @app.command()
@@ -127,7 +135,8 @@ def serve(
     settings = _settings("console")
     application = create_app(settings, _database(settings), settings.mqtt_url)
     uvicorn.run(application, host=host or settings.console_host, port=port or settings.console_port,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False,
+                ssl_certfile=settings.console_tls_cert_file, ssl_keyfile=settings.console_tls_key_file)
 
 
 @app.command()
@@ -192,7 +201,10 @@ def replay(
     speed: Annotated[str, typer.Option(help="Event seconds per real second, or 'max'.")] = "60",
     heartbeat_s: Annotated[int, typer.Option(help="Heartbeat interval sent between recorded events.")] = 300,
 ) -> None:
-    """Replay recorded sensor data through MQTT as the home units would, heartbeats included."""
+    """Replay recorded sensor data through MQTT as the home units would, heartbeats included.
+
+    At very high speeds one home can exceed the hub's per-home limit (INGEST_HOME_RATE_PER_S); the
+    events over it are refused and counted as rejected. Raise the limit on a hub used for fast replays."""
     from simulators.replay import CsvError, replay_csv
 
     settings = _settings("replay")
@@ -251,6 +263,9 @@ def evaluate(
 
 bench_app = typer.Typer(help="Benchmarks; each prints one JSON line and appends to bench/results.md.")
 app.add_typer(bench_app, name="bench")
+register_security_commands(app)
+app.add_typer(care_app)  # import-fhir, import-csv, sync-fhir, simulate-care-records
+app.add_typer(user_app, name="user")  # add, list, disable
 
 
 @bench_app.command("ingest")
@@ -269,6 +284,75 @@ def bench_ingest(
                  progress=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(result))
     append_result(result)
+
+
+@bench_app.command("flood")
+def bench_flood(
+    events: Annotated[int, typer.Option(help="Activity events the flooding home sends.")] = 10_000,
+    presses: Annotated[int, typer.Option(help="Pendant presses from another home, quiet and during the flood.")] = 40,
+) -> None:
+    """Pendant-press latency of one home while another floods the hub, and the fate of every flood event."""
+    import json
+
+    from hub.bench import append_result
+    from hub.bench_flood import bench_flood as run
+
+    settings = _settings("bench")
+    result = run(_require(settings.database_url, "DATABASE_URL"), events, presses,
+                 progress=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(result))
+    append_result(result)
+
+
+@app.command("chaos")
+def chaos(
+    kills: Annotated[int, typer.Option(help="How many times ingest is killed with SIGKILL.")] = 1000,
+    homes: Annotated[int, typer.Option(help="Homes publishing throughout.")] = 10,
+    rate: Annotated[float, typer.Option(help="Events a second from all homes together.")] = 100.0,
+    seed: Annotated[int, typer.Option(help="Seed for kill timing and the event mix.")] = 1,
+    ledger: Annotated[Path | None, typer.Option(help="Also write every acked event here, for `hub verify`.")] = None,
+) -> None:
+    """Kill -9 ingest again and again while homes publish; verify nothing acked was lost or doubled.
+
+    Uses a private Mosquitto and a fresh database on DATABASE_URL's server (dropped afterwards). Prints
+    one JSON line, appends it to bench/reliability.md, and exits 1 if anything was lost or duplicated."""
+    import json
+
+    from hub.bench import REPO, append_result
+    from hub.chaos import ChaosConfig, run_chaos
+
+    settings = _settings("chaos")
+    typer.echo(f"chaos: {kills} kills of ingest while {homes} homes publish {rate:g} events/s", err=True)
+    result = run_chaos(_require(settings.database_url, "DATABASE_URL"),
+                       ChaosConfig(kills=kills, homes=homes, events_per_s=rate, seed=seed), ledger_path=ledger,
+                       progress=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(result))
+    append_result(result, REPO / "bench" / "reliability.md", title="Reliability results (hub chaos)")
+    raise typer.Exit(0 if result["ok"] else 1)
+
+
+@app.command("verify")
+def verify(
+    ledger: Annotated[Path, typer.Argument(help="JSON lines, one acked event each (home_id, device_id, seq, "
+                                                "type, status, sent_at, acked_at), as `hub chaos` writes.")],
+    console_recording: Annotated[Path | None, typer.Option(
+        help="JSON lines of the websocket messages a console client received.")] = None,
+    late_after_s: Annotated[float, typer.Option(help="An ack later than this after first send is late.")] = 60.0,
+) -> None:
+    """Compare what home units were acked with the database and the console; exit 1 on any loss."""
+    import json
+
+    from hub import db
+    from hub.verify import compare, console_versions_from_recording, load_database, read_ledger
+
+    settings = _settings("verify")
+    acked = read_ledger(ledger)
+    with db.connect(_require(settings.database_url, "DATABASE_URL")) as conn:
+        stored, open_per_key, alerts = load_database(conn, [e.key for e in acked])
+    console = console_versions_from_recording(console_recording) if console_recording else None
+    report = compare(acked, stored, open_per_key, alerts, console, late_after_s)
+    typer.echo(json.dumps(report.summary()))
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def main() -> None:

@@ -42,8 +42,10 @@ def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
 
 
 def make_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "hub") -> ConnectionPool:
+    """A pool whose connections are checked as they are handed out: after a database restart the idle
+    ones are dead, and a caller must get a live one rather than fail."""
     pool = ConnectionPool(
-        url, min_size=min_size, max_size=max_size, name=name, open=False,
+        url, min_size=min_size, max_size=max_size, name=name, open=False, check=ConnectionPool.check_connection,
         kwargs={"application_name": f"telecare-hub-{name}"},
     )
     pool.open(wait=True, timeout=30)

@@ -12,13 +12,18 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
+import psycopg
 import typer
 
-from hub import db
+from hub import accounts, db
+from hub.care_record import seed_care_records
+from hub.demo_inbox import DemoInbox
 from hub.embedded import EmbeddedBroker, embedded_postgres, wait_for_port
 from hub.history_loader import load_history
 from hub.seed import register_homes
@@ -27,6 +32,7 @@ from simulators.homes import home_specs
 
 STATUS_EVERY_S = 5.0
 DEMO_HEARTBEAT_S = 60  # short, so a silenced device shows on the console within minutes
+DEMO_USER = "demo"
 _STATUS_SQL = """
 SELECT (SELECT count(*) FROM events),
        (SELECT count(*) FROM alerts WHERE handling <> 'resolved'),
@@ -44,6 +50,14 @@ def _port_in_use(port: int) -> bool:
 
 def _step(message: str) -> None:
     typer.secho(f"▸ {message}", fg="cyan")
+
+
+def _demo_account(conn: psycopg.Connection) -> str:
+    """The demo's operator account, with a new random password each run (printed once in the banner)."""
+    password = accounts.generate_password()
+    if not accounts.set_password(conn, DEMO_USER, password):
+        accounts.create_user(conn, DEMO_USER, "operator", password, "Demo Operator")
+    return password
 
 
 def run_demo(settings: Settings, *, port: int, homes: int, duration: float | None, alarms_per_day: float,
@@ -68,6 +82,13 @@ def run_demo(settings: Settings, *, port: int, homes: int, duration: float | Non
             broker = EmbeddedBroker()
             mqtt_url, protocol = broker.start(), "3.1.1"
             cleanup.callback(broker.stop)
+        family_env: dict[str, str] = {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+        if not (settings.smtp_url or settings.sms_gateway_url):
+            folder = Path(tempfile.mkdtemp(prefix="hub-demo-inbox-"))
+            _step(f"starting the demo inbox for families' emails and texts (kept in {folder})…")
+            inbox = DemoInbox(folder, say=lambda line: typer.echo(f"  [family] {line}")).start()
+            cleanup.callback(inbox.stop)
+            family_env |= {"SMTP_URL": inbox.smtp_url, "SMS_GATEWAY_URL": inbox.sms_url}
         _step("migrating the database…")
         mode, _ = db.migrate(database_url)
         _step(f"storage: {mode} PostgreSQL; registering {homes} simulated homes…")
@@ -77,9 +98,13 @@ def run_demo(settings: Settings, *, port: int, homes: int, duration: float | Non
                       "learns their own pattern…")
                 load_history(conn, homes, history_days, seed=1, cutoff=datetime.now(UTC),
                              warmup_days=history_days + 1, progress=lambda _line: None)
-            register_homes(conn, home_specs(homes, heartbeat_interval_s=DEMO_HEARTBEAT_S))
+            specs = home_specs(homes, heartbeat_interval_s=DEMO_HEARTBEAT_S)
+            register_homes(conn, specs)
+            _step("giving each resident a care record: languages, risks, responders, family…")
+            seed_care_records(conn, specs, seed=1)
+            demo_password = _demo_account(conn)
         env = {**os.environ, "DATABASE_URL": database_url, "MQTT_URL": mqtt_url, "MQTT_PROTOCOL": protocol,
-               "CONSOLE_PORT": str(port), "CONSOLE_HOST": "127.0.0.1"}
+               "CONSOLE_PORT": str(port), "CONSOLE_HOST": "127.0.0.1", **family_env}
         children: dict[str, subprocess.Popen[bytes]] = {}
         cleanup.callback(_stop_children, children)
 
@@ -94,7 +119,7 @@ def run_demo(settings: Settings, *, port: int, homes: int, duration: float | Non
         spawn("simulate", "simulate", "--homes", str(homes), "--alarms-per-day", str(alarms_per_day),
               "--heartbeat-s", str(DEMO_HEARTBEAT_S))
         typer.secho(f"\n  Console: http://127.0.0.1:{port}    API docs: http://127.0.0.1:{port}/docs"
-                    "    (Ctrl-C to stop)\n", fg="green", bold=True)
+                    f"    (Ctrl-C to stop)\n  Sign in as {DEMO_USER} / {demo_password}\n", fg="green", bold=True)
         return _watch(children, database_url, stop, duration)
     return 0
 

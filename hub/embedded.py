@@ -125,10 +125,19 @@ class PrivateMosquitto:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> str:
-        self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf_path)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with (self.dir / "mosquitto.log").open("ab") as log_file:  # the broker's own words, if it ever dies
+            self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf_path)],
+                                            stdout=log_file, stderr=subprocess.STDOUT)
         wait_for_port("127.0.0.1", self.port)
         return self.url
+
+    def exit_report(self) -> str | None:
+        """None while the broker runs; otherwise its exit code and the end of its log."""
+        if self.process is None or self.process.poll() is None:
+            return None
+        log_path = self.dir / "mosquitto.log"
+        tail = log_path.read_text(errors="replace").splitlines()[-5:] if log_path.exists() else []
+        return f"mosquitto exited with {self.process.returncode}: " + " | ".join(tail)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -1,5 +1,8 @@
 """Named crash points for fault tests: `HUB_FAILPOINT=ingest.before_commit` makes the process die
-there with exit code 86, as a power cut or kill -9 would, so tests can show nothing acked is lost."""
+there with exit code 86, as a power cut or kill -9 would, so tests can show nothing acked is lost.
+
+Points: `ingest.before_commit`; `family.after_send` (a family message was accepted by the far end and the
+hub has not yet written that down: a restart must not send it twice)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -18,21 +18,54 @@ class BrokerAddress:
     tls: bool
     username: str | None = None
     password: str | None = None
+    ca_file: str | None = None  # CA the broker's certificate must chain to (unset: the system's CAs)
+    cert_file: str | None = None  # client certificate, for a broker listener that requires one
+    key_file: str | None = None  # its private key (unset: inside cert_file)
+
+
+# TLS files a URL may carry as query parameters, e.g. mqtts://broker:8883?ca_file=/certs/ca.crt, so
+# every process handed the URL connects the same way (Settings folds MQTT_CA_FILE & co. into it).
+TLS_FILE_PARAMETERS = ("ca_file", "cert_file", "key_file")
 
 
 def parse_mqtt_url(url: str) -> BrokerAddress:
-    """`mqtt://user:pass@host:1883` or `mqtts://host:8883` → BrokerAddress."""
+    """`mqtt://user:pass@host:1883` or `mqtts://host:8883?ca_file=...` → BrokerAddress."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
         raise ValueError(f"MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
     tls = parts.scheme in ("mqtts", "ssl")
+    files = _tls_files(parts.query)
+    if files and not tls:
+        raise ValueError(f"MQTT_URL carries TLS files ({', '.join(files)}) but is not mqtts://")
     return BrokerAddress(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or (8883 if tls else 1883),
         tls=tls,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
+        **files,
     )
+
+
+def _tls_files(query: str) -> dict[str, str]:
+    files = dict(parse_qsl(query, keep_blank_values=False, strict_parsing=False))
+    unknown = sorted(set(files) - set(TLS_FILE_PARAMETERS))
+    if unknown:
+        raise ValueError(f"MQTT_URL has unknown parameters {unknown}; known: {', '.join(TLS_FILE_PARAMETERS)}")
+    return files
+
+
+def with_tls_files(url: str, *, ca_file: str | None = None, cert_file: str | None = None,
+                   key_file: str | None = None) -> str:
+    """`url` with the given TLS files added as query parameters (ones the URL already names are kept)."""
+    parts = urlsplit(url)
+    files = _tls_files(parts.query)
+    for name, value in (("ca_file", ca_file), ("cert_file", cert_file), ("key_file", key_file)):
+        if value and name not in files:
+            files[name] = value
+    updated = urlunsplit(parts._replace(query=urlencode(files, safe="/")))
+    parse_mqtt_url(updated)  # refuses TLS files on a plaintext URL
+    return updated
 
 
 def protocol_of(version: str) -> mqtt.MQTTProtocolVersion:
@@ -68,7 +101,9 @@ def make_client(
     if user:
         client.username_pw_set(user, pwd or None)
     if broker.tls:
-        client.tls_set(ca_certs=ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        # PROTOCOL_TLS_CLIENT verifies the certificate chain and the host name; there is no opt-out.
+        client.tls_set(ca_certs=ca_file or broker.ca_file, certfile=broker.cert_file, keyfile=broker.key_file,
+                       tls_version=ssl.PROTOCOL_TLS_CLIENT)
     client.reconnect_delay_set(min_delay=1, max_delay=10)
     return client
 

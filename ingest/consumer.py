@@ -1,21 +1,22 @@
-"""The ingest process: a paho-mqtt network loop that only enqueues, and one writer thread that stores
-batches and then acks.
+"""The ingest process: a paho-mqtt network loop that only enqueues, and two writer lanes (alarms, and
+everything else) that store batches and then ack.
 
 Why this shape: paho's callbacks run on its network thread, and blocking there stalls keep-alives and
-every other delivery, so `on_message` only appends to a queue. The writer takes whatever has arrived
-(one event when idle, up to `ingest_batch_max` under load), commits it, and only then sends the
-app-level ack to the home unit and the MQTT PUBACK to the broker (manual_ack). A crash before commit
-leaves the message unacked in the hub's persistent session, so the broker delivers it again.
+every other delivery, so `on_message` only peeks at the event type and appends to a lane's queue. Each
+lane takes whatever has arrived (one event when idle, up to `ingest_batch_max` under load), commits it,
+and only then sends the app-level ack to the home unit and the MQTT PUBACK to the broker (manual_ack).
+A crash before commit leaves the message unacked in the hub's persistent session, so the broker
+delivers it again. Alarms have their own lane and connection, so a press never waits for a large
+batch of another home's activity to commit; the bulk lane applies each home's rate limit.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -23,12 +24,12 @@ import psycopg
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from alerts import engine
-from alerts.model import label_of
-from hub import db
 from hub.mqtt import BrokerAddress, connect, make_client, parse_mqtt_url
 from hub.settings import Settings
-from ingest.contract import ALARM_TYPES, TOPIC_ROOT, Event, ack_topic, validate_event
-from ingest.writer import EventWriter, Outcome, Received, ack_payload
+from ingest.contract import ALARM_TYPES, TOPIC_ROOT, ack_topic, parse_topic, peek_type
+from ingest.lane import Lane
+from ingest.ratelimit import FloodReport, HomeRateLimiter
+from ingest.writer import Outcome, Received, ack_payload
 
 log = logging.getLogger(__name__)
 SUBSCRIPTION = f"{TOPIC_ROOT}/#"
@@ -39,14 +40,19 @@ class IngestService:
         self.settings = settings
         self.database_url = database_url
         self.broker: BrokerAddress = parse_mqtt_url(mqtt_url)
-        self.inbox: queue.SimpleQueue[Received] = queue.SimpleQueue()
+        self.limiter = HomeRateLimiter(settings.ingest_home_rate_per_s, settings.ingest_home_burst)
+        self._next_flood_check = 0.0
         self.counts: Counter[str] = Counter()
         self.connected = threading.Event()  # set once subscribed: from then on nothing published is missed
         self._stop = threading.Event()
         self._generation = 0
-        self._writer = EventWriter()
-        self._conn: psycopg.Connection | None = None
-        self._thread: threading.Thread | None = None
+        self._counts_lock = threading.Lock()
+        # Alarms have a lane of their own: a pendant press never waits behind a big batch being committed.
+        self._alarms = Lane("alarms", database_url, self._stop, batch_max=100, batch_wait_s=0.0,
+                            on_outcomes=self._acknowledge)
+        self._bulk = Lane("bulk", database_url, self._stop, batch_max=settings.ingest_batch_max,
+                          batch_wait_s=settings.ingest_batch_wait_ms / 1000, screen=self._screen,
+                          on_outcomes=self._acknowledge, on_idle=self._flag_floods)
         self.client = self._make_client()
 
     # -- MQTT side (network thread: never blocks) --------------------------------------------------
@@ -89,95 +95,68 @@ class IngestService:
             log.warning("lost the broker (%s); reconnecting, unacked messages will be redelivered", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Received(message.topic, message.payload, message.mid, message.qos, self._generation))
+        urgent = peek_type(message.payload) in ALARM_TYPES
+        received = Received(message.topic, message.payload, message.mid, message.qos, self._generation, urgent=urgent)
+        (self._alarms if urgent else self._bulk).queue.put(received)
 
     # -- writer side -------------------------------------------------------------------------------
 
-    def _take_batch(self) -> list[Received]:
+    def _screen(self, batch: list[Received]) -> list[Received]:
+        """Apply each home's rate limit to its activity and technical events (never to alarms)."""
+        now = time.monotonic()
+        screened = []
+        for message in batch:
+            topic = None if message.urgent else parse_topic(message.topic)
+            if topic is not None and topic.leaf == "event" and not self.limiter.admit(topic.home_id, now):
+                message = replace(message, throttled=(
+                    f"rate limit: home {topic.home_id} sent more than {self.settings.ingest_home_rate_per_s:g} "
+                    f"events/s (burst {self.settings.ingest_home_burst}); kept here, not stored as an event. "
+                    "Check the home unit and its sensors"))
+            screened.append(message)
+        return screened
+
+    def _flag_floods(self) -> None:
+        """Raise (or repeat) `home_flooding` for homes being limited; clear it once they have calmed down."""
+        now = time.monotonic()
+        if now < self._next_flood_check:
+            return
+        self._next_flood_check = now + 1.0
+        reports, calm = self.limiter.due_reports(now), self.limiter.recovered(now)
+        self.limiter.forget_idle(now)
+        if not reports and not calm:
+            return
         try:
-            first = self.inbox.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self.settings.ingest_batch_wait_ms / 1000
-        while len(batch) < self.settings.ingest_batch_max:
-            try:
-                batch.append(self.inbox.get_nowait())
-            except queue.Empty:
-                if self.inbox.empty() and time.monotonic() >= deadline:
-                    break
-                time.sleep(0.0005)
-        return batch
-
-    def _connection(self) -> psycopg.Connection:
-        if self._conn is None or self._conn.closed:
-            self._conn = db.connect(self.database_url)
-        return self._conn
-
-    def _store(self, batch: list[Received]) -> list[Outcome]:
-        """Store a batch, waiting out database outages; a batch the database refuses is split so one
-        bad message cannot hold back the others, and a single refused message is dead-lettered."""
-        delay = 0.5
-        while True:
-            try:
-                return self._writer.store(self._connection(), batch)
-            except psycopg.OperationalError as exc:
-                log.error("database unavailable (%s); retrying in %.1fs, nothing acked meanwhile", exc, delay)
-                self._drop_connection()
-                if self._stop.wait(delay):
-                    raise
-                delay = min(delay * 2, 10.0)
-            except Exception as exc:  # a refused row or a fault of ours: isolate the message, never stall
-                log.exception("storing a batch of %d failed; isolating the message that caused it", len(batch))
-                self._connection().rollback()
-                if len(batch) > 1:
-                    middle = len(batch) // 2
-                    return self._store(batch[:middle]) + self._store(batch[middle:])
-                return [self._dead_letter_unstorable(batch[0], exc)]
-
-    def _dead_letter_unstorable(self, message: Received, exc: Exception) -> Outcome:
-        reason = f"could not be stored: {(str(exc).strip().splitlines() or [type(exc).__name__])[0]}"
-        log.error("dead-lettering message on %s: %s", message.topic, reason)
-        checked = validate_event(message.topic, message.payload, datetime.now(UTC))
-        home, device, seq = checked.home_id, checked.device_id, checked.seq
-        alarm = checked.type if isinstance(checked, Event) and checked.type in ALARM_TYPES else getattr(
-            checked, "alarm_type", None)
-        conn = self._connection()
-        with conn.transaction():
-            conn.execute(
-                "INSERT INTO dead_letters (received_at, topic, payload, reason, home_id, device_id) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                (datetime.now(UTC), message.topic.replace("\x00", ""), message.payload, reason, home, device),
-            )
-            raised = not (alarm and home) or self._raise_alarm_despite_fault(conn, home, device or "", alarm, reason)
-        if not raised:
-            return Outcome(message, "rejected", home, device, seq, reason, hold=True)
-        return Outcome(message, "rejected", home, device, seq, reason)
-
-    @staticmethod
-    def _raise_alarm_despite_fault(conn: psycopg.Connection, home: str, device: str, alarm: str, reason: str) -> bool:
-        """The event could not be stored, but the alarm it carries must still reach an operator. False
-        when even that failed: the message is then left unacked, so the unit and the broker try again."""
-        try:
+            conn = self._bulk.connection()
             with conn.transaction():
-                engine.trigger(conn, home_id=home, kind=alarm, device_id=device, at=datetime.now(UTC),
-                               explanation=f"{label_of(alarm)} from {device}, which the hub {reason}; "
-                                           "treat it as genuine")
-            return True
+                for report in reports:
+                    self._raise_flood(conn, report)
+                for home_id in calm:
+                    engine.clear(conn, home_id=home_id, kind="home_flooding", at=datetime.now(UTC),
+                                 reason="the home's event rate is back under its limit")
         except Exception:
-            log.critical("ALARM %s from %s/%s could not be raised; leaving it unacked for redelivery",
-                         alarm, home, device, exc_info=True)
-            return False
+            # Flagging is advice to operators; the events themselves are already kept as dead letters.
+            log.exception("could not raise or clear home_flooding alerts for %s", [r.home_id for r in reports])
+            self._bulk.drop_connection()
 
-    def _drop_connection(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._conn.close()
-        self._conn = None
+    def _raise_flood(self, conn: psycopg.Connection, report: FloodReport) -> None:
+        s = self.settings
+        log.warning("home %s is flooding: %d events over its limit kept as dead letters", report.home_id,
+                    report.throttled)
+        engine.trigger(
+            conn, home_id=report.home_id, kind="home_flooding", at=datetime.now(UTC),
+            explanation=(f"The home unit sent more than {s.ingest_home_rate_per_s:g} events a second "
+                         f"(burst {s.ingest_home_burst}); {report.throttled_total} activity or technical events "
+                         "were kept as dead letters instead of being stored. Alarms are still taken. "
+                         "Check the unit and its sensors (a stuck sensor or a unit resending in a loop)."),
+        )
 
     def _acknowledge(self, outcomes: list[Outcome]) -> None:
+        """After commit: the app-level ack to the unit, then the PUBACK to the broker. Called from both
+        lanes' threads; paho's publish and ack are thread-safe."""
+        with self._counts_lock:
+            for outcome in outcomes:
+                self.counts[outcome.status] += 1
         for outcome in outcomes:
-            self.counts[outcome.status] += 1
             if outcome.hold:
                 continue
             if outcome.device_id and outcome.home_id and outcome.status != "ignored":
@@ -187,40 +166,19 @@ class IngestService:
                 # ack something else, and the redelivery is absorbed as a duplicate anyway.
                 self.client.ack(outcome.message.mid, outcome.message.qos)
 
-    def _writer_loop(self) -> None:
-        while not self._stop.is_set() or not self.inbox.empty():
-            batch = self._take_batch()
-            if not batch:
-                if self._stop.is_set():
-                    break
-                continue
-            try:
-                outcomes = self._store(batch)
-            except Exception:
-                if self._stop.is_set():
-                    break  # stopping during an outage: unacked messages stay with the broker
-                # Whatever went wrong, this thread must live on: nothing in the batch was acked, so the
-                # units retry it; drop the connection and carry on with what arrives next.
-                log.exception("a batch of %d could not be stored or dead-lettered; left unacked", len(batch))
-                self._drop_connection()
-                self._stop.wait(1.0)
-                continue
-            self._acknowledge(outcomes)
-
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
         connect(self.client, self.broker, protocol=self.settings.mqtt_protocol, persistent=True,
                 session_expiry_s=self.settings.mqtt_session_expiry_s)
         self.client.loop_start()
-        self._thread = threading.Thread(target=self._writer_loop, name="ingest-writer", daemon=True)
-        self._thread.start()
+        self._alarms.start()
+        self._bulk.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish what has arrived (store and ack it), then disconnect; the session keeps the rest."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._alarms.join(timeout)
+        self._bulk.join(timeout)
         self.client.disconnect()
         self.client.loop_stop()
-        self._drop_connection()

@@ -134,9 +134,15 @@ def parse_topic(topic: str) -> Topic | None:
     return None
 
 
+def _printable(text: str) -> str:
+    """Text taken from a payload, with control characters written as escapes: a reason is stored as text
+    (which cannot hold NUL), goes into alert explanations, and is read by someone fixing a unit."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "payload"
+    where = _printable(".".join(str(p) for p in err["loc"])) or "payload"
     if err["type"] == "extra_forbidden":
         return f"field '{where}' is not part of the v1 contract"
     if err["type"] == "missing":
@@ -169,6 +175,27 @@ def _readable_seq(doc: object) -> int | None:
     return None
 
 
+def peek_type(payload: bytes) -> str | None:
+    """The event type a payload names, without validating it: cheap enough for the MQTT network thread,
+    where it sorts alarms into the fast lane. None when the payload cannot be read."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        doc = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    named = doc.get("type") if isinstance(doc, dict) else None
+    return named if isinstance(named, str) else None
+
+
+def _alarm_named_leniently(payload: bytes) -> str | None:
+    """The alarm type a payload the contract cannot read still names: a NaN value, a byte-order mark, UTF-16
+    or one bad byte is a firmware fault, and must not silence the pendant press it carries. Read as the fast
+    lane reads it (`peek_type`), then once more with undecodable bytes replaced."""
+    named = peek_type(payload) or peek_type(payload.decode("utf-8", "replace").encode("utf-8"))
+    return named if named in ALARM_TYPES else None
+
+
 def validate_event(topic: str, payload: bytes, now: datetime) -> Event | Rejection:
     """Check one message against the v1 event contract."""
     parsed = parse_topic(topic)
@@ -177,7 +204,7 @@ def validate_event(topic: str, payload: bytes, now: datetime) -> Event | Rejecti
     home_id, device_id = parsed.home_id, parsed.device_id
     doc, problem = _decode_json(payload)
     if problem:
-        return Rejection(problem, home_id, device_id)
+        return Rejection(problem, home_id, device_id, alarm_type=_alarm_named_leniently(payload))
     if not isinstance(doc, dict):
         return Rejection("payload must be a JSON object", home_id, device_id)
     named_type = doc.get("type")

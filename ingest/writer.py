@@ -41,6 +41,8 @@ class Received:
     mid: int = 0
     qos: int = 1
     generation: int = 0  # which broker connection delivered it; acks go only to the same one
+    urgent: bool = False  # names an alarm type: taken before anything else waiting
+    throttled: str | None = None  # over its home's rate limit: kept as a dead letter with this reason
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,30 @@ SET last_seen_at = GREATEST(d.last_seen_at, v.seen_at),
 FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::bigint[], %s::smallint[])
      AS v(home_id, device_id, seen_at, seq, battery)
 WHERE d.home_id = v.home_id AND d.device_id = v.device_id
+"""
+
+
+# Before the last-seen update: an event is out of order when a higher seq of its device was stored
+# earlier (in an earlier transaction, or earlier in this batch). Missing seqs are derived from these
+# counters: last_seq - first_seq + 1 - stored_count.
+_SEQUENCE_STATS = """
+WITH e AS (
+    SELECT home_id, device_id, seq,
+           max(seq) OVER (PARTITION BY home_id, device_id ORDER BY ord
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_max
+    FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::int[]) AS v(home_id, device_id, seq, ord)
+), per_device AS (
+    SELECT e.home_id, e.device_id, count(*) AS stored, min(e.seq) AS lowest,
+           count(*) FILTER (WHERE e.seq < GREATEST(d.last_seq, e.earlier_max)) AS late
+    FROM e JOIN devices d USING (home_id, device_id)
+    GROUP BY e.home_id, e.device_id
+)
+UPDATE devices d
+SET first_seq = LEAST(COALESCE(d.first_seq, p.lowest), p.lowest),
+    stored_count = d.stored_count + p.stored,
+    out_of_order = d.out_of_order + p.late
+FROM per_device p
+WHERE d.home_id = p.home_id AND d.device_id = p.device_id
 """
 
 
@@ -114,7 +140,10 @@ class EventWriter:
             return None  # the hub's own acks echoed back by a broker without no-local: not input
         if topic is not None and topic.leaf == "status":
             return validate_status(message.topic, message.payload, now)
-        return validate_event(message.topic, message.payload, now)
+        result = validate_event(message.topic, message.payload, now)
+        if message.throttled and isinstance(result, Event) and result.event_class is not EventClass.ALARM:
+            return Rejection(message.throttled, result.home_id, result.device_id, result.seq)
+        return result
 
     def _refuse_unregistered(self, conn: psycopg.Connection, checked: list) -> list:
         now_mono = time.monotonic()
@@ -206,6 +235,10 @@ class EventWriter:
 
     @staticmethod
     def _touch_devices(conn: psycopg.Connection, events: list[Event], now: datetime) -> None:
+        if not events:
+            return
+        conn.execute(_SEQUENCE_STATS, ([e.home_id for e in events], [e.device_id for e in events],
+                                       [e.seq for e in events], list(range(len(events)))))
         latest: dict[tuple[str, str], Event] = {}
         for event in events:
             held = latest.get((event.home_id, event.device_id))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import psycopg
@@ -13,6 +14,7 @@ import pytest
 from hub.seed import register_homes
 from hub.settings import Settings
 from simulators.homes import HomeSpec, home_specs
+from tests.support.accounts import Session, add_user, sign_in, signed_in_client
 from tests.support.home import TestUnit
 from tests.support.services import Broker, ConsoleServer, fresh_database, private_broker, truncate_all
 
@@ -82,9 +84,39 @@ def console(settings, db_url, broker) -> Iterator[ConsoleServer]:
 
 
 @pytest.fixture
-def api(console: ConsoleServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=console.base_url, timeout=10) as client:
-        yield client
+def users(conn: psycopg.Connection) -> Callable[..., None]:
+    """Creates console accounts straight in the database: users(username, role="operator", display_name=None);
+    every account's password is tests.support.accounts.PASSWORD."""
+    return functools.partial(add_user, conn)
+
+
+@pytest.fixture
+def signed_in(console: ConsoleServer, users: Callable[..., None]) -> Iterator[Callable[..., httpx.Client]]:
+    """signed_in(username, role="operator", display_name=None): a new account and an httpx client signed in
+    as it (session cookie and CSRF header set)."""
+    clients: list[httpx.Client] = []
+
+    def make(username: str, role: str = "operator", display_name: str | None = None) -> httpx.Client:
+        users(username, role, display_name)
+        clients.append(signed_in_client(console.base_url, sign_in(console.base_url, username)))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def api(signed_in: Callable[..., httpx.Client]) -> httpx.Client:
+    """The console API, signed in as the operator Jo Bloggs (username jo)."""
+    return signed_in("jo", "operator", "Jo Bloggs")
+
+
+@pytest.fixture
+def operator_session(console: ConsoleServer, users: Callable[..., None]) -> Session:
+    """A live operator session (cookie and CSRF token), for websockets and clients other than `api`."""
+    users("ops", "operator", "Ops Desk")
+    return sign_in(console.base_url, "ops")
 
 
 @pytest.fixture
@@ -99,3 +131,13 @@ def unit_factory(broker: Broker) -> Iterator[object]:
     yield make
     for unit in units:
         unit.close()
+
+
+@pytest.fixture
+def fhir_server(tmp_path) -> Iterator[object]:
+    """A FHIR R4 test server in its own process on a free port (tests/support/fhir_server.py); its store
+    survives `stop()` / `start()` on the same port, which simulate a care-record outage."""
+    from tests.support.fhir_server import FhirServerProcess
+
+    with FhirServerProcess(tmp_path / "fhir-store.json") as server:
+        yield server

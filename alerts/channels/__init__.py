@@ -32,6 +32,8 @@ Notify = Callable[[Message, Settings], None]
 
 
 def registry() -> dict[str, Notify]:
-    from alerts.channels import log, webhook
+    from alerts.channels import email, fhir, log, sms, webhook, webpush
 
-    return {"log": log.notify, "webhook": webhook.notify}
+    return {"log": log.notify, "webhook": webhook.notify, "fhir": fhir.notify,
+            # Family channels: chosen per relative by alerts/family/delivery.py, never by channels_for.
+            "email": email.notify, "sms": sms.notify, "webpush": webpush.notify}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
@@ -13,24 +13,42 @@ from alerts import engine
 from alerts.model import OUTCOMES
 from alerts.transitions import Acknowledge, Action, Note, Resolve, TransitionRefused
 from console import queries
-from console.deps import Pool
+from console.deps import CurrentUser, Pool, require_role
+from console.queries import STORABLE_TEXT
 from models import store
 from models.detectors import BEHAVIOURAL_KINDS
 
-router = APIRouter(prefix="/api", tags=["alerts"])
+router = APIRouter(prefix="/api", tags=["alerts"], dependencies=[Depends(require_role("operator"))])
+
+
+class Problem(BaseModel):
+    """Why a request was refused: a sentence, or for a malformed request the list of field errors."""
+
+    detail: str | list[dict[str, Any]]
 
 
 class OperatorAction(BaseModel):
-    operator: str = Field(min_length=1, max_length=80, description="Who is acting; written to the audit trail.")
+    # The actor is always the signed-in user; the field is still accepted so older clients keep working.
+    operator: str | None = Field(None, max_length=200, pattern=STORABLE_TEXT, deprecated=True,
+                                 description="Ignored: the audit trail names the signed-in user.")
 
 
 class Resolution(OperatorAction):
     outcome: str = Field(description="One of the codes from GET /api/outcomes.")
-    note: str = Field("", max_length=4000)
+    note: str = Field("", max_length=4000, pattern=STORABLE_TEXT)
 
 
 class NoteIn(OperatorAction):
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=4000, pattern=STORABLE_TEXT)
+
+
+NOT_FOUND = {404: {"model": Problem, "description": "No such alert"}}
+ACTION_REFUSED = {
+    400: {"model": Problem, "description": "The body cannot be read (not UTF-8)"},
+    **NOT_FOUND,
+    409: {"model": Problem, "description": "The alert's state does not allow it (e.g. already resolved)"},
+    422: {"model": Problem, "description": "A malformed request, or one the lifecycle rules refuse"},
+}
 
 
 def _fetch_alert(pool: Pool, alert_id: int) -> dict[str, Any]:
@@ -68,24 +86,24 @@ def list_alerts(
     return {"alerts": alerts, "server_time": datetime.now(UTC)}
 
 
-@router.get("/alerts/{alert_id}", summary="One alert with its audit trail")
+@router.get("/alerts/{alert_id}", summary="One alert with its audit trail", responses=NOT_FOUND)
 def get_alert(alert_id: int, pool: Pool) -> dict[str, Any]:
     return _fetch_alert(pool, alert_id)
 
 
-@router.post("/alerts/{alert_id}/acknowledge", summary="Take the alert on")
-def acknowledge(alert_id: int, body: OperatorAction, pool: Pool) -> dict[str, Any]:
-    return _apply(pool, alert_id, Acknowledge(actor=body.operator, at=datetime.now(UTC)))
+@router.post("/alerts/{alert_id}/acknowledge", summary="Take the alert on", responses=ACTION_REFUSED)
+def acknowledge(alert_id: int, body: OperatorAction, pool: Pool, user: CurrentUser) -> dict[str, Any]:
+    return _apply(pool, alert_id, Acknowledge(actor=user.actor, at=datetime.now(UTC)))
 
 
-@router.post("/alerts/{alert_id}/notes", summary="Add a note to the alert's audit trail")
-def add_note(alert_id: int, body: NoteIn, pool: Pool) -> dict[str, Any]:
-    return _apply(pool, alert_id, Note(actor=body.operator, at=datetime.now(UTC), text=body.text))
+@router.post("/alerts/{alert_id}/notes", summary="Add a note to the alert's audit trail", responses=ACTION_REFUSED)
+def add_note(alert_id: int, body: NoteIn, pool: Pool, user: CurrentUser) -> dict[str, Any]:
+    return _apply(pool, alert_id, Note(actor=user.actor, at=datetime.now(UTC), text=body.text))
 
 
-@router.post("/alerts/{alert_id}/resolve", summary="Close the alert with an outcome")
-def resolve(alert_id: int, body: Resolution, pool: Pool) -> dict[str, Any]:
-    return _apply(pool, alert_id, Resolve(actor=body.operator, at=datetime.now(UTC),
+@router.post("/alerts/{alert_id}/resolve", summary="Close the alert with an outcome", responses=ACTION_REFUSED)
+def resolve(alert_id: int, body: Resolution, pool: Pool, user: CurrentUser) -> dict[str, Any]:
+    return _apply(pool, alert_id, Resolve(actor=user.actor, at=datetime.now(UTC),
                                           outcome=body.outcome, note=body.note))
 
 

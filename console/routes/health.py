@@ -7,9 +7,10 @@ from typing import Any
 
 import psycopg
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily
+from pydantic import BaseModel
 
 from console.deps import Pool
 
@@ -39,7 +40,13 @@ def _broker_reachable(host: str, port: int) -> bool:
         return False
 
 
-@router.get("/readyz", summary="Database, broker and live stream are reachable")
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool]
+
+
+@router.get("/readyz", summary="Database, broker and live stream are reachable", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "Something the console needs is unreachable"}})
 def readyz(request: Request, pool: Pool) -> JSONResponse:
     checks: dict[str, bool] = {}
     try:
@@ -82,7 +89,7 @@ class _HubCollector:
         yield clients
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
 def metrics(request: Request, pool: Pool) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_HubCollector(pool, request.app.state.live))

@@ -23,7 +23,7 @@ export function alarmTick(now) {
     if (sound.alarm()) state.lastAlarmAt = now;
   }
   // A lost feed is itself a risk of a missed alarm: remind once a minute after 15 s.
-  if (conn.everSynced && conn.status !== "live" && conn.lostAt && now - conn.lostAt > 15_000) {
+  if (state.user && conn.everSynced && conn.status !== "live" && conn.lostAt && now - conn.lostAt > 15_000) {
     if (state.soundOn && sound.ready && now - state.lastOfflineChimeAt > 60_000) {
       if (sound.chime()) state.lastOfflineChimeAt = now;
     }

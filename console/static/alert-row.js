@@ -2,6 +2,7 @@
 // The chips, buttons and age are shared with the detail panel.
 
 import { $$, badge, el } from "./dom.js";
+import { countdownNode } from "./countdown.js";
 import { formatAge, formatTs, humanize, kindLabel, parseTs, priorityInfo } from "./format.js";
 import { outcomeLabel } from "./outcomes.js";
 import { serverNow, state } from "./state.js";
@@ -119,6 +120,7 @@ export function buildRow(a) {
       { class: "col-kind" },
       el("div", { class: "primary kind", text: kindLabel(a.kind) }),
       a.explanation ? el("div", { class: "secondary explain", title: a.explanation, text: a.explanation }) : null,
+      familyLine(a),
     ),
     el(
       "td",
@@ -153,6 +155,20 @@ export function buildRow(a) {
   return tr;
 }
 
+// A wellbeing alert whose family was asked: the time left for their answer, or that none came.
+function familyLine(a) {
+  if (a.handling === "resolved") return null;
+  if (a.requeued_at && a.handling === "new") {
+    return el("div", { class: "family-requeued-row", "data-requeued": "", text: "Back in queue: no family answer" });
+  }
+  if (a.family_answer_due) {
+    return el("div", { class: "secondary family-due-row", "data-family-due": "",
+      title: `Family asked: answer due at ${formatTs(a.family_answer_due)}` },
+      "Family · ", countdownNode(a.family_answer_due), " left");
+  }
+  return null;
+}
+
 export function ageNode(a) {
   if (a.handling === "resolved") {
     const dur = (parseTs(a.resolved_at) || NaN) - (parseTs(a.raised_at) || NaN);
@@ -184,7 +200,7 @@ export function updateAge(node, now) {
 }
 
 export function rowSignature(a) {
-  return `${a.version}|${a.updated_at}|${a.handling}|${state.tab}`;
+  return `${a.version}|${a.updated_at}|${a.handling}|${a.requeued_at}|${a.family_answer_due}|${state.tab}`;
 }
 
 export function applyPending(tr) {

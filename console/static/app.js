@@ -8,12 +8,14 @@ import { tick } from "./clock.js";
 import { setConnStatus } from "./connection-status.js";
 import { closeDetail, openDetail } from "./detail-panel.js";
 import { onKeydown } from "./keyboard.js";
-import { bindNetworkEvents, connect } from "./live-feed.js";
-import { bindOperator, updateOperatorUi } from "./operator.js";
+import { bindNetworkEvents, connect, disconnect, setFeedSignedOutHandler } from "./live-feed.js";
+import { updateOperatorUi } from "./operator.js";
 import { ensureOutcomes } from "./outcomes.js";
 import { alertIdOf, rowOf } from "./queue.js";
 import { render } from "./render.js";
 import { bindResolveDialog } from "./resolve-dialog.js";
+import { signedOut, startSession } from "./session.js";
+import { conn, store } from "./state.js";
 import { bindTabs } from "./tabs.js";
 
 // Rows open the detail panel; buttons in rows and in the panel act on their alert.
@@ -36,22 +38,40 @@ function bindAlertClicks() {
   });
 }
 
+// Signed out: the feed stops and no resident's data stays on the page.
+function stopFeed() {
+  disconnect();
+  conn.everSynced = false;
+  if ($("#resolve-dialog").open) $("#resolve-dialog").close();
+  closeDetail();
+  store.replace([]);
+  setConnStatus("connecting");
+  render();
+}
+
+function startFeed() {
+  setConnStatus("connecting");
+  render();
+  connect();
+  ensureOutcomes();
+}
+
 function start() {
   bindSoundControls();
-  bindOperator();
   bindResolveDialog();
   bindAlertClicks();
   bindTabs();
   document.addEventListener("keydown", onKeydown);
   bindNetworkEvents();
 
+  setFeedSignedOutHandler(() => signedOut(stopFeed));
+
   updateOperatorUi();
   updateSoundUi();
   setConnStatus("connecting");
   render();
   tick();
-  connect();
-  ensureOutcomes();
+  startSession({ started: startFeed, stop: stopFeed });
 }
 
 start();

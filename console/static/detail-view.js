@@ -1,10 +1,12 @@
-// The detail panel's content for the selected alert: status, actions, why it fired, the resident's
-// activity, resident and alert facts, and the audit trail. Opening, closing and fetching are in
-// detail-panel.js.
+// The detail panel's content for the selected alert: status, actions, why it fired, what the family
+// was told, the resident's card and activity, alert facts, notes, the audit trail and the resident's
+// recent alerts and events. Opening, closing and fetching are in detail-panel.js.
 
 import { $, el } from "./dom.js";
 import { actionButtons, ageNode, statusChips } from "./alert-row.js";
 import { activitySection } from "./activity-panel.js";
+import { notesSection } from "./notes-form.js";
+import { residentSections } from "./resident-card.js";
 import { whySection } from "./detail-why.js";
 import { formatAge, formatTs, fullTs, humanize, kindLabel, parseTs, priorityInfo } from "./format.js";
 import { outcomeLabel } from "./outcomes.js";
@@ -101,6 +103,9 @@ export function renderDetail() {
   const body = $("#detail-body");
   const keepScroll = body.scrollTop;
   const focused = body.contains(document.activeElement) ? document.activeElement.dataset.panelAction : null;
+  // Kept sections (card, notes) are re-attached below: a field being typed in keeps focus and caret.
+  const typing = body.contains(document.activeElement) && !focused ? document.activeElement : null;
+  const caret = typing && "selectionStart" in typing ? [typing.selectionStart, typing.selectionEnd] : null;
   body.replaceChildren();
 
   if (!a) {
@@ -146,23 +151,13 @@ export function renderDetail() {
   const why = whySection(a);
   if (why) body.append(why);
 
-  // Behavioural alerts are explained by the activity chart, so it comes first for them; for
-  // emergencies and technical faults the resident's name and address come first.
+  // Behavioural alerts are explained by the activity chart (and answered by the family), so those come
+  // first for them; for emergencies and technical faults the resident's card comes first.
   const behavioural = a.priority === 2 || a.priority === 3;
   const activity = activitySection(a);
-  if (behavioural) body.append(activity);
-
-  body.append(
-    el("section", { class: "detail-section" },
-      el("h3", { text: "Resident" }),
-      dl([
-        ["Name", a.resident_name, "strong"],
-        ["Resident id", a.resident_id, "mono"],
-        ["Address", a.address],
-        ["Home", a.home_id, "mono"],
-      ])),
-  );
-  if (!behavioural) body.append(activity);
+  const resident = residentSections(a);
+  if (behavioural) body.append(resident.family, activity, resident.card);
+  else body.append(resident.card, resident.family, activity);
   body.append(
     el("section", { class: "detail-section" },
       el("h3", { text: "Alert" }),
@@ -189,16 +184,22 @@ export function renderDetail() {
       ])),
   );
 
+  const notes = notesSection(a);
+  if (notes) body.append(notes);
+
   const auditSection = el("section", { class: "detail-section" }, el("h3", { text: "Audit trail" }));
   if (state.detail && state.detail.id === a.id) auditSection.append(renderAudit(state.detail.audit));
   else if (state.detailError) auditSection.append(el("p", { class: "form-error", text: `Could not load audit trail: ${state.detailError}` }));
   else auditSection.append(el("p", { class: "muted", text: "Loading…" }));
-  body.append(auditSection);
+  body.append(auditSection, resident.history);
 
   body.scrollTop = keepScroll;
   if (focused) {
     const again = body.querySelector(`[data-panel-action="${focused}"]`);
     if (again) again.focus({ preventScroll: true });
     else panel.focus({ preventScroll: true });
+  } else if (typing && body.contains(typing) && document.activeElement !== typing) {
+    typing.focus({ preventScroll: true });
+    if (caret) typing.setSelectionRange(caret[0], caret[1]);
   }
 }

@@ -24,6 +24,7 @@ export const KIND_LABELS = {
   mains_fail: "Mains power failure",
   mains_restored: "Mains restored",
   unit_offline: "Unit offline",
+  home_flooding: "Unit flooding",
   // behaviour
   no_activity_morning: "No morning activity",
   night_wandering: "Night wandering",

@@ -15,7 +15,7 @@ function isTyping(target) {
 
 export function onKeydown(ev) {
   if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-  if ($("#resolve-dialog").open || $("#operator-dialog").open) return;
+  if ($("#resolve-dialog").open || !$("#login-screen").hidden) return;
   if (isTyping(ev.target)) return;
 
   const row = rowOf(ev.target);

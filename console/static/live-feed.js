@@ -11,6 +11,13 @@ import { conn, noteServerTime, state, store } from "./state.js";
 import { loadResolved } from "./tabs.js";
 
 const RECONNECT_MIN_MS = 500;
+const SIGN_IN_FIRST = 4401; // the hub closes the feed with this code when the session is missing or over
+
+let onSignedOut = () => {};
+
+export function setFeedSignedOutHandler(handler) {
+  onSignedOut = handler;
+}
 const RECONNECT_MAX_MS = 5000;
 
 function wsUrl() {
@@ -39,8 +46,14 @@ export function connect() {
   socket.addEventListener("message", (ev) => {
     if (conn.socket === socket) onMessage(ev.data);
   });
-  socket.addEventListener("close", () => {
-    if (conn.socket === socket) dropConnection();
+  socket.addEventListener("close", (ev) => {
+    if (conn.socket !== socket) return;
+    if (ev.code === SIGN_IN_FIRST) {
+      disconnect();
+      onSignedOut();
+      return;
+    }
+    dropConnection();
   });
 }
 
@@ -59,6 +72,24 @@ function dropConnection() {
   scheduleReconnect();
 }
 
+// Signed out: the feed closes and stays closed until `connect()` after signing in again.
+export function disconnect() {
+  clearTimeout(conn.timer);
+  conn.timer = null;
+  const socket = conn.socket;
+  conn.socket = null;
+  conn.synced = false;
+  conn.attempt = 0;
+  if (socket) {
+    try {
+      socket.close();
+    } catch {
+      // already closed
+    }
+  }
+  setConnStatus("offline");
+}
+
 function scheduleReconnect() {
   if (conn.timer) return;
   const base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** conn.attempt);
@@ -71,7 +102,7 @@ function scheduleReconnect() {
 }
 
 function reconnectNow() {
-  if (conn.socket || !conn.timer) return;
+  if (conn.socket || !conn.timer || !state.user) return;
   clearTimeout(conn.timer);
   conn.timer = null;
   conn.attempt = 0;

@@ -3,7 +3,6 @@
 import { AlertStore } from "./store.js";
 import { FALLBACK_OUTCOMES, parseTs } from "./format.js";
 
-export const OPERATOR_KEY = "telecare.operator";
 export const SOUND_KEY = "telecare.sound"; // per browser tab session: sound is back on after a reload
 
 export const store = new AlertStore();
@@ -19,12 +18,13 @@ export const state = {
   outcomes: null,
   outcomeLabels: new Map(FALLBACK_OUTCOMES.map((o) => [o.code, o.label])),
   serverOffset: 0,
-  operator: readStorage(localStorage, OPERATOR_KEY),
+  user: null, // the signed-in user from GET /api/me or POST /api/login
+  csrfToken: null,
+  operator: "", // the signed-in user's display name
   soundOn: readStorage(sessionStorage, SOUND_KEY) !== "off",
   lastAlarmAt: 0,
   lastOfflineChimeAt: 0,
   pending: new Set(), // "id:action" requests in flight
-  pendingOperatorAction: null,
   resolveId: null,
   lastUpdateAt: null,
 };

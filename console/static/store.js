@@ -15,10 +15,23 @@ function newer(incoming, held) {
   return true;
 }
 
+// Same order as the server's QUEUE_ORDER: priority; within it, alerts put back in the queue (no family
+// answer) first, earliest put back first; then oldest first.
+function requeuedAt(alert) {
+  return alert.handling === "new" && alert.requeued_at ? Date.parse(alert.requeued_at) || 0 : null;
+}
+
 export function compareQueue(a, b) {
   const pa = Number(a.priority) || 9;
   const pb = Number(b.priority) || 9;
   if (pa !== pb) return pa - pb;
+  const ra = requeuedAt(a);
+  const rb = requeuedAt(b);
+  if (ra !== rb) {
+    if (ra === null) return 1;
+    if (rb === null) return -1;
+    return ra - rb;
+  }
   const ta = Date.parse(a.raised_at) || 0;
   const tb = Date.parse(b.raised_at) || 0;
   if (ta !== tb) return ta - tb;

@@ -42,3 +42,11 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def operator_account(users) -> None:  # type: ignore[no-untyped-def]
+    """The operator the browser tests sign in as (tests.support.browser_session.OPERATOR)."""
+    from tests.support.browser_session import OPERATOR, OPERATOR_USERNAME
+
+    users(OPERATOR_USERNAME, "operator", OPERATOR)

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.support.browser_session import sign_in_page
 from tests.support.home import event
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.usefixtures("operator_account")]
 
 LONDON = ZoneInfo("Europe/London")
 HISTORY_DAYS = 10
@@ -52,9 +53,7 @@ def wait_for_alert(conn, home_id: str) -> tuple[int, datetime]:  # type: ignore[
 
 
 def open_alert(page, base_url: str, kind: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base_url)
-    page.fill("#operator-name", "Amina Rahman")
-    page.click("#operator-save")
+    sign_in_page(page, base_url)
     page.locator(f'tr[data-kind="{kind}"]').click(timeout=10_000)
     page.wait_for_selector('[data-chart="activity"][data-state="ready"]', timeout=10_000)
 
@@ -128,7 +127,7 @@ def test_the_chart_reports_a_failed_load_retries_and_follows_the_selected_alert(
     failing = f"**/api/homes/{homes[0].home_id}/activity*"
     page.route(failing, lambda route: route.fulfill(status=503, json={"detail": "database is busy"}))
 
-    page.goto(console.base_url)
+    sign_in_page(page, console.base_url)
     page.locator('tr[data-kind="battery_low"]').click(timeout=10_000)
     chart = page.locator('[data-chart="activity"]')
     page.wait_for_selector('[data-chart="activity"][data-state="error"]', timeout=10_000)

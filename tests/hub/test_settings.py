@@ -71,6 +71,7 @@ def test_production_accepts_a_secret_of_exactly_32_characters() -> None:
         pytest.param({"database_url": ""}, "DATABASE_URL", id="database-url-empty"),
         pytest.param({"mqtt_url": None}, "MQTT_URL", id="mqtt-url-missing"),
         pytest.param({"mqtt_url": ""}, "MQTT_URL", id="mqtt-url-empty"),
+        pytest.param({"mqtt_url": "mqtt://broker.internal:1883"}, "MQTT_URL", id="mqtt-url-plaintext"),
     ],
 )
 def test_production_refuses_each_unsafe_setting_and_names_it(changes: dict[str, object], named: str) -> None:

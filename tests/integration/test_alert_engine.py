@@ -19,6 +19,14 @@ pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)  # outbox rows become due at the real now()
 
 
+@pytest.fixture(autouse=True)
+def _now_is_the_tests_start() -> None:
+    """NOW is taken again as each test starts: outbox rows become due at the database's real now(), so a NOW
+    from when the module was imported, minutes earlier in a long run, would be in their past."""
+    global NOW
+    NOW = datetime.now(UTC).replace(microsecond=0)
+
+
 def _one(conn: psycopg.Connection, query: str, *args: object) -> tuple:
     return conn.execute(query, args).fetchone()
 

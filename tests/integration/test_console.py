@@ -21,6 +21,10 @@ def _ws_url(console: ConsoleServer) -> str:
     return f"ws://127.0.0.1:{console.port}/ws/alerts"
 
 
+def _signed_in(api) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"Cookie": api.headers["cookie"]}
+
+
 def _next_alert_delta(ws, timeout: float = 10.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
@@ -29,9 +33,9 @@ def _next_alert_delta(ws, timeout: float = 10.0) -> dict:
             return message["alert"]
 
 
-def test_pendant_press_published_over_mqtt_reaches_the_websocket(console, homes, ingest, unit_factory):
+def test_pendant_press_published_over_mqtt_reaches_the_websocket(console, homes, ingest, unit_factory, api):
     home = homes[0]
-    with ws_connect(_ws_url(console)) as ws:
+    with ws_connect(_ws_url(console), additional_headers=_signed_in(api)) as ws:
         snapshot = json.loads(ws.recv(timeout=10))
         assert snapshot["type"] == "snapshot" and snapshot["alerts"] == []
         unit_factory(home.home_id).publish("pendant-1", event(1, "pendant_press"))
@@ -50,7 +54,7 @@ def test_reconnect_gets_a_snapshot_with_every_unresolved_alert(console, homes, i
         time.sleep(0.05)
     first = api.get("/api/alerts").json()["alerts"][0]
     api.post(f"/api/alerts/{first['id']}/resolve", json={"operator": "ops", "outcome": "resident_ok"})
-    with ws_connect(_ws_url(console)) as ws:
+    with ws_connect(_ws_url(console), additional_headers=_signed_in(api)) as ws:
         snapshot = json.loads(ws.recv(timeout=10))
     assert snapshot["type"] == "snapshot"
     assert sorted(a["home_id"] for a in snapshot["alerts"]) == sorted(
@@ -60,7 +64,7 @@ def test_reconnect_gets_a_snapshot_with_every_unresolved_alert(console, homes, i
 def test_operator_acknowledges_and_resolves_with_audit_trail_and_deltas(console, homes, ingest, unit_factory, api):
     home = homes[1]
     unit_factory(home.home_id).publish("pendant-1", event(1, "fall"))
-    with ws_connect(_ws_url(console)) as ws:
+    with ws_connect(_ws_url(console), additional_headers=_signed_in(api)) as ws:
         json.loads(ws.recv(timeout=10))
         deadline = time.monotonic() + 10
         while not (alerts := api.get("/api/alerts?state=open").json()["alerts"]):
@@ -69,9 +73,9 @@ def test_operator_acknowledges_and_resolves_with_audit_trail_and_deltas(console,
         alert_id = alerts[0]["id"]
         acked = api.post(f"/api/alerts/{alert_id}/acknowledge", json={"operator": "Amina"})
         assert acked.status_code == 200 and acked.json()["handling"] == "acknowledged"
-        assert acked.json()["acknowledged_by"] == "Amina"
+        assert acked.json()["acknowledged_by"] == "Jo Bloggs (jo)"  # the session's user, not the body's name
         again = api.post(f"/api/alerts/{alert_id}/acknowledge", json={"operator": "Bob"})
-        assert again.status_code == 409 and "Amina" in again.json()["detail"]
+        assert again.status_code == 409 and "Jo Bloggs (jo)" in again.json()["detail"]
         bad = api.post(f"/api/alerts/{alert_id}/resolve", json={"operator": "Amina", "outcome": "nope"})
         assert bad.status_code == 422
         done = api.post(f"/api/alerts/{alert_id}/resolve",

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import threading
 import time
 import uuid
 
 import pytest
 
+from hub.chaos import start_ingest
 from hub.failpoints import CRASH_EXIT_CODE
 from tests.support.home import event
 
@@ -24,19 +23,7 @@ def _start_ingest(db_url: str, broker, client_id: str, failpoint: str | None = N
     env.pop("HUB_FAILPOINT", None)
     if failpoint:
         env["HUB_FAILPOINT"] = failpoint
-    process = subprocess.Popen([sys.executable, "-m", "hub", "ingest"], env=env, stderr=subprocess.PIPE,
-                               stdout=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 20
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "ingest ready" in line:
-            # Keep draining so a chatty log can never fill the pipe and stall the process.
-            threading.Thread(target=process.stderr.read, daemon=True).start()
-            return process
-        if time.monotonic() > deadline:
-            break
-    process.kill()
-    raise AssertionError("ingest did not become ready")
+    return start_ingest(env, timeout_s=20)
 
 
 def test_crash_between_insert_and_commit_loses_nothing_and_stores_once(conn, db_url, broker, homes, unit_factory):

@@ -24,7 +24,10 @@ from hub import db
 from hub.embedded import EmbeddedBroker, PrivateMosquitto, embedded_postgres, free_port
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = ["score_watermarks", "behaviour_episodes", "model_feedback", "absences", "baselines", "delivery_log",
+TABLES = ["login_failures", "sessions", "users",
+          "family_responses", "family_links", "family_notifications", "family_channels", "family_members",
+          "resident_access_log", "responders", "resident_conditions", "score_watermarks", "behaviour_episodes",
+          "model_feedback", "absences", "baselines", "delivery_log",
           "outbox", "alert_audit", "alerts", "dead_letters", "events", "devices",
           "residents", "homes"]
 
@@ -105,6 +108,7 @@ class ConsoleServer:
         self.port = port or free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.headers: dict[str, str] = {}  # a signed-in operator's cookie and CSRF header, once a test signs in
 
     @property
     def base_url(self) -> str:

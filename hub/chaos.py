@@ -1,0 +1,253 @@
+"""`hub chaos`: kill -9 the ingest process again and again while homes publish, then verify that
+nothing acked was lost, nothing was stored or alerted twice, and the console was sent every alert.
+
+Runs its own stack: a fresh database (dropped afterwards), a private Mosquitto, the console (`hub
+serve`) with a websocket client recording what it sends, and `hub ingest` processes that are killed
+at random moments. The tests run the same scenario with fewer kills.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg import sql
+
+from hub import accounts, db
+from hub.embedded import PrivateMosquitto, free_port, wait_for_port
+from hub.seed import register_homes
+from hub.verify import AckedEvent, compare, load_database, note_console_message, write_ledger
+from simulators.homes import HomeSpec, home_specs
+from simulators.ledger import EventRecord
+from simulators.unit import HomeUnit
+
+READY_LINE = "ingest ready"
+
+
+@dataclass
+class ChaosConfig:
+    kills: int = 50
+    homes: int = 5
+    events_per_s: float = 100.0  # all homes together
+    alarm_share: float = 0.05  # of the events sent, pendant presses and pull cords
+    min_alive_s: float = 0.1  # ingest lives a random time in [min, max] before each kill
+    max_alive_s: float = 0.8
+    seed: int = 1
+    drain_timeout_s: float = 120.0
+
+
+@contextmanager
+def _fresh_database(admin_url: str) -> Iterator[str]:
+    name = f"hub_chaos_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield psycopg.conninfo.make_conninfo(admin_url, dbname=name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _env(database_url: str, broker_url: str, client_id: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "MQTT_URL": broker_url, "MQTT_PROTOCOL": "5",
+           "MQTT_CLIENT_ID": client_id, "HUB_ENV": "development", "LOG_LEVEL": "INFO"}
+    env.pop("HUB_FAILPOINT", None)
+    return env
+
+
+def start_ingest(env: dict[str, str], timeout_s: float = 30.0) -> subprocess.Popen[str]:
+    """A `hub ingest` process, returned once it is subscribed (its log says so)."""
+    process = subprocess.Popen([sys.executable, "-m", "hub", "ingest"], env=env, stderr=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, text=True)
+    assert process.stderr is not None
+    deadline = time.monotonic() + timeout_s
+    for line in process.stderr:
+        if READY_LINE in line:
+            # Keep draining so a chatty log can never fill the pipe and stall the process.
+            threading.Thread(target=process.stderr.read, daemon=True).start()
+            return process
+        if time.monotonic() > deadline:
+            break
+    process.kill()
+    raise RuntimeError("ingest did not become ready; run `hub ingest` by hand to see why")
+
+
+def sign_in_headers(base_url: str, username: str, password: str) -> dict[str, str]:
+    """Signs in to a console and gives the headers (session cookie, CSRF token) later requests need."""
+    answer = httpx.post(f"{base_url}/api/login", json={"username": username, "password": password}, timeout=10)
+    answer.raise_for_status()
+    return {"Cookie": f"hub_session={answer.cookies['hub_session']}", "X-CSRF-Token": answer.json()["csrf_token"]}
+
+
+class ConsoleRecorder:
+    """A websocket client of the console that notes the highest version of each alert it was sent,
+    reconnecting (and so getting a fresh snapshot) whenever the link drops."""
+
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+        self.url = url
+        self.headers = headers or {}  # the session cookie: the console's websocket needs a signed-in user
+        self.versions: dict[int, int] = {}
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="console-recorder", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def snapshot(self) -> dict[int, int]:
+        with self.lock:
+            return dict(self.versions)
+
+    def _run(self) -> None:
+        from websockets.sync.client import connect
+
+        while not self._stop.is_set():
+            try:
+                with connect(self.url, open_timeout=5, additional_headers=self.headers) as socket:
+                    while not self._stop.is_set():
+                        with suppress(TimeoutError):
+                            message = json.loads(socket.recv(timeout=0.5))
+                            with self.lock:
+                                note_console_message(self.versions, message)
+            except Exception:
+                self._stop.wait(0.5)
+
+
+class _Publisher:
+    """Sends a steady mix of activity and alarm events from every home; units retry until acked."""
+
+    def __init__(self, units: dict[str, HomeUnit], specs: list[HomeSpec], cfg: ChaosConfig) -> None:
+        self.units, self.specs, self.cfg = units, specs, cfg
+        self.rng = random.Random(cfg.seed)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chaos-publisher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        gap = 1.0 / self.cfg.events_per_s
+        while not self._stop.wait(gap):
+            spec = self.rng.choice(self.specs)
+            unit = self.units[spec.home_id]
+            if self.rng.random() < self.cfg.alarm_share:
+                kind = self.rng.choice(["pendant", "pull_cord"])
+                unit.send(spec.find(kind).device_id, "pendant_press" if kind == "pendant" else "pull_cord")
+            else:
+                device = spec.find("pir")
+                unit.send(device.device_id, "motion", value=1, room=device.room)
+
+
+def _console_caught_up(seen: dict[int, int], alerts: list) -> bool:
+    return all(seen.get(alert.alert_id, 0) >= alert.version for alert in alerts)
+
+
+def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] = print,
+              ledger_path: Path | None = None) -> dict[str, Any]:
+    rng = random.Random(cfg.seed)
+    specs = home_specs(cfg.homes, seed=cfg.seed, heartbeat_interval_s=3600)
+    acked: list[AckedEvent] = []
+    acked_lock = threading.Lock()
+
+    def on_ack(home_id: str, record: EventRecord) -> None:
+        event_type = json.loads(record.payload)["type"]
+        with acked_lock:
+            acked.append(AckedEvent(home_id, record.device_id, record.seq, event_type, record.status or "",
+                                    record.first_sent_at, record.acked_at or time.time()))
+
+    mosquitto = PrivateMosquitto()
+    broker_url = mosquitto.start()
+    processes: list[subprocess.Popen] = []
+    try:
+        with _fresh_database(admin_url) as url:
+            mode, _ = db.migrate(url)
+            recorder_password = accounts.generate_password()
+            with db.connect(url) as conn:
+                register_homes(conn, specs)
+                # A throwaway database: the recorder signs in like any operator would.
+                accounts.create_user(conn, "chaos-recorder", "operator", recorder_password)
+            env = _env(url, broker_url, f"hub-chaos-{uuid.uuid4().hex[:6]}")
+            port = free_port()
+            console = subprocess.Popen([sys.executable, "-m", "hub", "serve"], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL,
+                                       env={**env, "CONSOLE_PORT": str(port), "LOG_LEVEL": "WARNING"})
+            processes.append(console)
+            wait_for_port("127.0.0.1", port, 30)
+            recorder = ConsoleRecorder(f"ws://127.0.0.1:{port}/ws/alerts",
+                                       sign_in_headers(f"http://127.0.0.1:{port}", "chaos-recorder", recorder_password))
+            recorder.start()
+
+            units = {s.home_id: HomeUnit(s.home_id, broker_url, retry_after_s=2.0, max_retry_after_s=5.0,
+                                         on_ack=lambda r, h=s.home_id: on_ack(h, r)) for s in specs}
+            for unit in units.values():
+                unit.start()
+                unit.wait_connected(10)
+            publisher = _Publisher(units, specs, cfg)
+            ingest = start_ingest(env)
+            processes.append(ingest)
+            publisher.start()
+            started = time.monotonic()
+            for kill in range(1, cfg.kills + 1):
+                time.sleep(rng.uniform(cfg.min_alive_s, cfg.max_alive_s))
+                ingest.send_signal(signal.SIGKILL)
+                ingest.wait()
+                if kill % 10 == 0 or kill == cfg.kills:
+                    with acked_lock:
+                        so_far = len(acked)
+                    progress(f"  {kill}/{cfg.kills} kills, {so_far} events acked so far")
+                if (broker_gone := mosquitto.exit_report()) is not None:
+                    raise RuntimeError(f"the private broker stopped during the run ({broker_gone})")
+                ingest = start_ingest(env)
+                processes.append(ingest)
+            publisher.stop()
+            progress("publishing stopped; waiting for every unit's events to be acked…")
+            deadline = time.monotonic() + cfg.drain_timeout_s
+            while any(u.pending_count() for u in units.values()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            pending = sum(u.pending_count() for u in units.values())
+            for unit in units.values():
+                unit.stop()
+            with acked_lock:
+                ledger = list(acked)
+            if ledger_path is not None:
+                write_ledger(ledger_path, ledger)
+            with db.connect(url) as conn:
+                stored, open_per_key, alerts = load_database(conn, [e.key for e in ledger])
+            # The console's last deltas may still be on their way: give them a bounded time to arrive.
+            deadline = time.monotonic() + 15.0
+            while time.monotonic() < deadline and not _console_caught_up(recorder.snapshot(), alerts):
+                time.sleep(0.2)
+            recorder.stop()
+            report = compare(ledger, stored, open_per_key, alerts, recorder.snapshot())
+            return {"bench": "chaos", "storage": mode, "kills": cfg.kills, "homes": cfg.homes,
+                    "seconds": round(time.monotonic() - started, 1), "events_sent": sum(
+                        u.stats().sent for u in units.values()), "still_pending": pending, **report.summary()}
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                with suppress(subprocess.TimeoutExpired):
+                    process.wait(10)
+        mosquitto.remove()

@@ -1,0 +1,31 @@
+"""Fifty kill -9s of ingest while homes publish: nothing acked is lost, nothing stored or alerted twice,
+and the console was sent every alert at its latest version (the long run is `hub chaos`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from hub.chaos import ChaosConfig, run_chaos
+from tests.support.services import DEFAULT_ADMIN_URL
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs the mosquitto binary for a private broker")
+def test_fifty_kills_of_ingest_lose_and_duplicate_nothing(database_url, tmp_path):
+    ledger = tmp_path / "acked.jsonl"
+    result = run_chaos(os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL),
+                       ChaosConfig(kills=50, homes=4, events_per_s=80, seed=7), progress=lambda _line: None,
+                       ledger_path=ledger)
+    assert result["kills"] == 50
+    assert result["still_pending"] == 0, "every event sent must end up acked"
+    assert result["events_acked"] == result["events_sent"] > 500
+    assert result["alarms_acked"] > 10
+    assert (result["events_lost"], result["events_duplicated"], result["alarms_without_alert"]) == (0, 0, 0)
+    console = (result["alerts_duplicated"], result["alerts_not_on_console"], result["alerts_stale_on_console"])
+    assert console == (0, 0, 0)
+    assert result["console_checked"] and result["ok"]
+    assert len(ledger.read_text().splitlines()) == result["events_acked"]
