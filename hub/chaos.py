@@ -1,9 +1,12 @@
-"""`hub chaos`: kill -9 the ingest process again and again while homes publish, then verify that
-nothing acked was lost, nothing was stored or alerted twice, and the console was sent every alert.
+"""`hub chaos`: kill -9 the ingest process again and again while homes publish, restart the broker and
+PostgreSQL under it, throw malformed messages at it, then verify that nothing acked was lost, nothing
+was stored or alerted twice, the console was sent every alert, and every malformed message was
+dead-lettered with a reason.
 
-Runs its own stack: a fresh database (dropped afterwards), a private Mosquitto, the console (`hub
-serve`) with a websocket client recording what it sends, and `hub ingest` processes that are killed
-at random moments. The tests run the same scenario with fewer kills.
+Runs its own stack: a fresh database (dropped afterwards; a private PostgreSQL cluster when the run
+restarts the database), a private Mosquitto, the console (`hub serve`) with a websocket client recording
+what it sends, and `hub ingest` processes that are killed at random moments. The faults other than
+kills are in hub.chaos_faults. The tests run the same scenarios with fewer faults.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import psycopg
 from psycopg import sql
 
 from hub import accounts, db
+from hub.chaos_faults import Restarts, dead_lettered, publish_malformed, restart_repeatedly
 from hub.embedded import PrivateMosquitto, free_port, wait_for_port
+from hub.private_postgres import PrivatePostgres, unavailable_reason
 from hub.seed import register_homes
 from hub.verify import AckedEvent, compare, load_database, note_console_message, write_ledger
 from simulators.homes import HomeSpec, home_specs
@@ -48,6 +53,25 @@ class ChaosConfig:
     max_alive_s: float = 0.8
     seed: int = 1
     drain_timeout_s: float = 120.0
+    malformed: int = 0  # malformed MQTT messages published after the kills
+    broker_restarts: int = 0
+    postgres_restarts: int = 0  # needs Debian's PostgreSQL server binaries for a private cluster
+    outage_s: float = 3.0  # how long the broker or the database stays down each time
+
+
+@contextmanager
+def _database(admin_url: str, cfg: ChaosConfig) -> Iterator[tuple[str, PrivatePostgres | None]]:
+    """The run's database: a private cluster when it is to be restarted, else a fresh database on the
+    given server. Either is gone afterwards."""
+    if cfg.postgres_restarts:
+        reason = unavailable_reason()
+        if reason:
+            raise RuntimeError(f"PostgreSQL restarts need a private cluster: {reason}")
+        with PrivatePostgres() as server:
+            yield server.url, server
+    else:
+        with _fresh_database(admin_url) as url:
+            yield url, None
 
 
 @contextmanager
@@ -181,7 +205,7 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
     broker_url = mosquitto.start()
     processes: list[subprocess.Popen] = []
     try:
-        with _fresh_database(admin_url) as url:
+        with _database(admin_url, cfg) as (url, private_postgres):
             mode, _ = db.migrate(url)
             recorder_password = accounts.generate_password()
             with db.connect(url) as conn:
@@ -221,6 +245,8 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
                     raise RuntimeError(f"the private broker stopped during the run ({broker_gone})")
                 ingest = start_ingest(env)
                 processes.append(ingest)
+            faults = _other_faults(cfg, rng, url, broker_url, f"http://127.0.0.1:{port}", mosquitto, private_postgres,
+                                   lambda: ingest, [s.home_id for s in specs], progress)
             publisher.stop()
             progress("publishing stopped; waiting for every unit's events to be acked…")
             deadline = time.monotonic() + cfg.drain_timeout_s
@@ -241,9 +267,14 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
                 time.sleep(0.2)
             recorder.stop()
             report = compare(ledger, stored, open_per_key, alerts, recorder.snapshot())
+            faults.update(_dead_letter_check(url, faults))
+            summary = report.summary()
+            events_ok, faults_ok = summary.pop("ok"), faults.pop("ok")
+            ok = events_ok and faults_ok and faults["malformed_dead_lettered"] == cfg.malformed
             return {"bench": "chaos", "storage": mode, "kills": cfg.kills, "homes": cfg.homes,
                     "seconds": round(time.monotonic() - started, 1), "events_sent": sum(
-                        u.stats().sent for u in units.values()), "still_pending": pending, **report.summary()}
+                        u.stats().sent for u in units.values()), "still_pending": pending, "ok": ok, **summary,
+                    **{k: v for k, v in faults.items() if not k.startswith("_")}}
     finally:
         for process in processes:
             if process.poll() is None:
@@ -251,3 +282,55 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
                 with suppress(subprocess.TimeoutExpired):
                     process.wait(10)
         mosquitto.remove()
+
+
+def _other_faults(cfg: ChaosConfig, rng: random.Random, database_url: str, broker_url: str, console_url: str,
+                  mosquitto: PrivateMosquitto, private_postgres: PrivatePostgres | None,
+                  current_ingest: Callable[[], subprocess.Popen[str]], home_ids: list[str],
+                  progress: Callable[[str], None]) -> dict[str, Any]:
+    """Malformed messages, then broker restarts, then database restarts, with the homes still publishing."""
+    exits: list[str] = []
+
+    def still_alive(what: str) -> Callable[[], None]:
+        def check() -> None:
+            if current_ingest().poll() is not None:
+                exits.append(what)  # ingest must ride an outage out, not exit
+                raise RuntimeError(f"ingest exited during a {what} outage")
+        return check
+
+    with db.connect(database_url) as conn:
+        watermark = conn.execute("SELECT coalesce(max(id), 0) FROM dead_letters").fetchone()[0]  # type: ignore[index]
+    malformed = None
+    if cfg.malformed:
+        progress(f"publishing {cfg.malformed} malformed messages…")
+        malformed = publish_malformed(broker_url, home_ids, cfg.malformed, rng)
+    kwargs: dict[str, Any] = {"console_url": console_url, "rng": rng, "outage_s": cfg.outage_s, "progress": progress}
+    broker = restart_repeatedly(mosquitto.stop, mosquitto.start, times=cfg.broker_restarts, what="broker",
+                                still_alive=still_alive("broker"), **kwargs)
+    database = Restarts()
+    if private_postgres is not None:
+        database = restart_repeatedly(private_postgres.stop, private_postgres.start, times=cfg.postgres_restarts,
+                                      what="PostgreSQL", still_alive=still_alive("database"), **kwargs)
+    return {"malformed_sent": malformed.sent if malformed else 0,
+            "malformed_families": malformed.families if malformed else {},
+            "broker_restarts": broker.done, "broker_outages_reported_not_ready": broker.not_ready_seen,
+            "postgres_restarts": database.done, "postgres_outages_reported_not_ready": database.not_ready_seen,
+            "ingest_exits_in_outages": len(exits),
+            "ok": not exits and broker.not_ready_seen == broker.done and database.not_ready_seen == database.done,
+            "_malformed": malformed, "_watermark": watermark}
+
+
+def _dead_letter_check(database_url: str, faults: dict[str, Any]) -> dict[str, Any]:
+    """Every malformed message has its dead letter (given a bounded time for the last to be written)."""
+    malformed = faults.pop("_malformed")
+    watermark = faults.pop("_watermark")
+    if malformed is None:
+        return {"malformed_dead_lettered": 0}
+    deadline, found = time.monotonic() + 30.0, 0
+    with db.connect(database_url) as conn:
+        while time.monotonic() < deadline:
+            found = dead_lettered(conn, malformed, watermark)
+            if found >= malformed.sent:
+                break
+            time.sleep(0.5)
+    return {"malformed_dead_lettered": found}

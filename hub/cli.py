@@ -255,7 +255,7 @@ def evaluate(
 
     _settings("evaluate")
     typer.echo(f"evaluating {homes} homes × {days} days (seed {seed})…", err=True)
-    result = run(homes, days, seed)
+    result = run(homes, days, seed, progress=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(result, default=str))
     write_report(result, report)
     typer.echo(f"report written to {report}", err=True)

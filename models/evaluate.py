@@ -21,7 +21,7 @@ import math
 import os
 import time
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from multiprocessing import Pool
 from typing import TYPE_CHECKING
@@ -150,17 +150,28 @@ def timer_alert(now: datetime, last_motion: datetime, absences: Sequence[Absence
 
 
 def evaluate(homes: int, days: int, seed: int, *, warmup_days: int = 21, step_min: int = STEP_MIN,
-             processes: int | None = None) -> dict[str, object]:
+             processes: int | None = None, progress: Callable[[str], None] | None = None) -> dict[str, object]:
     """Generate `homes` homes × `days` days (the first `warmup_days` train the baselines), score them and
     report detection quality per kind against the inactivity-timer baseline. Reproducible by seed."""
     started = time.perf_counter()
     processes = processes or min(os.cpu_count() or 1, homes)
     jobs = [(i, homes, days, seed, warmup_days, step_min) for i in range(homes)]
+    results: list[HomeResult] = []
+
+    def done(result: HomeResult) -> None:
+        results.append(result)
+        if progress and (len(results) % 10 == 0 or len(results) == homes):
+            elapsed = time.perf_counter() - started
+            left = elapsed / len(results) * (homes - len(results))
+            progress(f"  {len(results)}/{homes} homes scored, {elapsed:.0f} s so far, about {left:.0f} s to go")
+
     if processes > 1:
         with Pool(processes) as pool:
-            results = list(pool.imap_unordered(score_home, jobs, chunksize=1))
+            for result in pool.imap_unordered(score_home, jobs, chunksize=1):
+                done(result)
     else:
-        results = [score_home(job) for job in jobs]
+        for job in jobs:
+            done(score_home(job))
     results.sort(key=lambda r: r.home_id)
     return summarise(results, homes=homes, days=days, seed=seed, warmup_days=warmup_days, step_min=step_min,
                      seconds=time.perf_counter() - started, processes=processes)

@@ -52,7 +52,8 @@ def _counts(counts: dict) -> str:  # type: ignore[type-arg]
 
 def _target(kind: str) -> str:
     if kind == "activity_decline":
-        return f"≥ {RECALL_TARGET} found within {DECLINE_WITHIN.days} days of onset; F1 above the timer's"
+        return (f"≥ {RECALL_TARGET} found within {DECLINE_WITHIN.days} days of onset, time on a registered absence "
+                "not counted; F1 above the timer's")
     return f"recall ≥ {RECALL_TARGET}; F1 above the timer's"
 
 
@@ -119,7 +120,7 @@ def markdown(result: dict, charts: dict[str, str], folder_name: str) -> str:  # 
     lines = [
         "# Behavioural detection benchmark",
         "",
-        f"`python -m models.report --homes {r['homes']} --days {r['days']} --seed {r['seed']}` · "
+        f"`hub evaluate --homes {r['homes']} --days {r['days']} --seed {r['seed']}` · "
         f"{r['homes']} simulated homes × {r['days']} days ({r['warmup_days']} warm-up days train each baseline, "
         f"{r['labelled_home_days']:.0f} labelled home-days), {r['anomalies']} labelled anomalies, {r['traps']} traps "
         f"({', '.join(f'{v} {k}' for k, v in sorted(r['trap_kinds'].items()))}). Scored every {r['step_min']} min "

@@ -56,13 +56,13 @@ class Answer(BaseModel):
 
 
 class PushKeys(BaseModel):
-    p256dh: Annotated[str, Field(min_length=16, max_length=200)]
-    auth: Annotated[str, Field(min_length=8, max_length=100)]
+    p256dh: Annotated[str, Field(min_length=16, max_length=200, pattern=STORABLE_TEXT)]
+    auth: Annotated[str, Field(min_length=8, max_length=100, pattern=STORABLE_TEXT)]
 
 
 class PushSubscription(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    endpoint: Annotated[str, Field(min_length=10, max_length=1000)]
+    endpoint: Annotated[str, Field(min_length=10, max_length=1000, pattern=STORABLE_TEXT)]
     keys: PushKeys
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from console import auth
 from console.deps import AppSettings, Pool, SignedIn
+from console.queries import STORABLE_TEXT
 from console.routes.alerts import Problem
 from hub.accounts import any_users
 
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["session"])
 
 
 class Credentials(BaseModel):
-    username: str = Field(min_length=1, max_length=80)
+    username: str = Field(min_length=1, max_length=80, pattern=STORABLE_TEXT)
     password: str = Field(min_length=1, max_length=1024)
 
 

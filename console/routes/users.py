@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
 from console.deps import Admin, Pool, require_role
+from console.queries import STORABLE_TEXT
 from console.routes.alerts import Problem
 from hub import accounts
 
@@ -15,10 +16,10 @@ router = APIRouter(prefix="/api", tags=["users"], dependencies=[Depends(require_
 
 
 class NewUser(BaseModel):
-    username: str = Field(min_length=1, max_length=40)
+    username: str = Field(min_length=1, max_length=40, pattern=STORABLE_TEXT)
     role: Literal["operator", "supervisor", "admin"]
     password: str = Field(min_length=accounts.MIN_PASSWORD_LENGTH, max_length=1024)
-    display_name: str | None = Field(None, max_length=80)
+    display_name: str | None = Field(None, max_length=80, pattern=STORABLE_TEXT)
 
 
 @router.get("/users", summary="Every console account (admins only)")

@@ -25,12 +25,12 @@ from websockets.sync.client import connect as ws_connect
 from console.app import create_app
 from hub import db
 from hub.chaos import ConsoleRecorder, start_ingest
+from hub.private_postgres import PrivatePostgres, unavailable_reason
 from hub.seed import register_homes
 from hub.settings import Settings
 from simulators.homes import home_specs
 from tests.support.accounts import add_user, sign_in
 from tests.support.home_stream import HomeStream, wait_until
-from tests.support.private_postgres import PrivatePostgres, unavailable_reason
 from tests.support.services import Broker, ConsoleServer
 
 pytestmark = pytest.mark.integration

@@ -50,7 +50,12 @@ def test_decline_timing_is_reported_in_calendar_days_and_days_at_home() -> None:
     assert decline["within_7_days"] == 0 and decline["within_7d"] == 0.0
     assert decline["within_7_days_at_home"] == 1 and decline["within_7d_at_home"] == 1.0
     assert decline["ttd_at_home_median_min"] == 5 * 1440
-    assert decline["pass"] is False  # the calendar week is the target
+    assert decline["pass"] is True  # the week is counted at home: the stay stops the clock
+
+    home.raised = [raised("activity_decline", onset + timedelta(days=11))]  # 8 days at home: too late
+    decline = summarise([home], homes=1, days=30, seed=1, warmup_days=0, step_min=5, seconds=0,
+                        processes=1)["kinds"]["activity_decline"]  # type: ignore[index]
+    assert decline["within_7_days_at_home"] == 0 and decline["pass"] is False
 
 
 def test_timer_watches_the_day_from_seven() -> None:

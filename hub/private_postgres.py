@@ -1,11 +1,11 @@
-"""A private PostgreSQL cluster for tests that stop and start the database under a running hub.
+"""A private PostgreSQL cluster for fault runs (the tests, `hub chaos`) that stop and start the database
+under a running hub.
 
-The shared server on 5432 is used by every other test and must never be restarted, so a fault test
-gets a cluster of its own: `initdb` into a fresh directory with trust authentication, a free loopback
-port and a Unix socket directory of its own, and `stop()` / `start()` / `restart()` around the same
-data. Debian's server binaries (/usr/lib/postgresql/N/bin) are used. PostgreSQL refuses to run as
-root, so when the tests run as root the binaries run as the `postgres` system user (`runuser`) in a
-directory that user owns.
+The machine's own server is shared and must never be restarted, so a fault run gets a cluster of its
+own: `initdb` into a fresh directory with trust authentication, a free loopback port and a Unix socket
+directory of its own, and `stop()` / `start()` / `restart()` around the same data. Debian's server
+binaries (/usr/lib/postgresql/N/bin) are used. PostgreSQL refuses to run as root, so when run as root
+the binaries run as the `postgres` system user (`runuser`) in a directory that user owns.
 """
 
 from __future__ import annotations
