@@ -199,7 +199,7 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
         event_type = json.loads(record.payload)["type"]
         with acked_lock:
             acked.append(AckedEvent(home_id, record.device_id, record.seq, event_type, record.status or "",
-                                    record.first_sent_at, record.acked_at or time.time()))
+                                    record.first_sent_at, record.acked_at or time.time(), record.reason or ""))
 
     mosquitto = PrivateMosquitto()
     broker_url = mosquitto.start()
@@ -270,7 +270,9 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
             faults.update(_dead_letter_check(url, faults))
             summary = report.summary()
             events_ok, faults_ok = summary.pop("ok"), faults.pop("ok")
-            ok = events_ok and faults_ok and faults["malformed_dead_lettered"] == cfg.malformed
+            # Alarms are never rate limited and every device is registered: a rejected alarm is a fault.
+            ok = (events_ok and faults_ok and not summary["alarms_rejected"]
+                  and faults["malformed_dead_lettered"] == cfg.malformed)
             return {"bench": "chaos", "storage": mode, "kills": cfg.kills, "homes": cfg.homes,
                     "seconds": round(time.monotonic() - started, 1), "events_sent": sum(
                         u.stats().sent for u in units.values()), "still_pending": pending, "ok": ok, **summary,

@@ -130,11 +130,13 @@ class Restarts:
     outages_s: list[float] = field(default_factory=list)
 
 
-def _not_ready_during(console_url: str, outage_s: float) -> bool:
-    deadline, seen = time.monotonic() + outage_s, False
-    while time.monotonic() < deadline:
+def _not_ready_during(console_url: str, outage_s: float, give_up_s: float = 20.0) -> bool:
+    """Keep the dependency down for `outage_s`, and longer (up to `give_up_s`) until the console's
+    /readyz has said 503: whether it ever did is the answer."""
+    began, seen = time.monotonic(), False
+    while (elapsed := time.monotonic() - began) < outage_s or (not seen and elapsed < give_up_s):
         with suppress(httpx.HTTPError):
-            seen = seen or httpx.get(console_url + "/readyz", timeout=2).status_code == 503
+            seen = seen or httpx.get(console_url + "/readyz", timeout=5).status_code == 503
         time.sleep(0.2)
     return seen
 

@@ -310,21 +310,31 @@ def chaos(
     homes: Annotated[int, typer.Option(help="Homes publishing throughout.")] = 10,
     rate: Annotated[float, typer.Option(help="Events a second from all homes together.")] = 100.0,
     seed: Annotated[int, typer.Option(help="Seed for kill timing and the event mix.")] = 1,
+    malformed: Annotated[int, typer.Option(help="Malformed MQTT messages to publish after the kills.")] = 0,
+    broker_restarts: Annotated[int, typer.Option(help="Times the broker is stopped and started again.")] = 0,
+    postgres_restarts: Annotated[int, typer.Option(
+        help="Times PostgreSQL is stopped and started again (a private cluster: needs Debian's server binaries).")] = 0,
+    outage: Annotated[float, typer.Option(help="Seconds the broker or the database stays down each time.")] = 3.0,
     ledger: Annotated[Path | None, typer.Option(help="Also write every acked event here, for `hub verify`.")] = None,
 ) -> None:
-    """Kill -9 ingest again and again while homes publish; verify nothing acked was lost or doubled.
+    """Kill -9 ingest again and again while homes publish, then (if asked) publish malformed messages and
+    restart the broker and PostgreSQL; verify nothing acked was lost or doubled and every bad message was
+    dead-lettered.
 
-    Uses a private Mosquitto and a fresh database on DATABASE_URL's server (dropped afterwards). Prints
-    one JSON line, appends it to bench/reliability.md, and exits 1 if anything was lost or duplicated."""
+    Uses a private Mosquitto and a fresh database on DATABASE_URL's server, or a private PostgreSQL cluster
+    for restarts (either is removed afterwards). Prints one JSON line, appends it to bench/reliability.md,
+    and exits 1 if anything was lost, duplicated or not dead-lettered."""
     import json
 
     from hub.bench import REPO, append_result
     from hub.chaos import ChaosConfig, run_chaos
 
     settings = _settings("chaos")
-    typer.echo(f"chaos: {kills} kills of ingest while {homes} homes publish {rate:g} events/s", err=True)
-    result = run_chaos(_require(settings.database_url, "DATABASE_URL"),
-                       ChaosConfig(kills=kills, homes=homes, events_per_s=rate, seed=seed), ledger_path=ledger,
+    typer.echo(f"chaos: {kills} kills of ingest, {malformed} malformed messages, {broker_restarts} broker and "
+               f"{postgres_restarts} PostgreSQL restarts while {homes} homes publish {rate:g} events/s", err=True)
+    cfg = ChaosConfig(kills=kills, homes=homes, events_per_s=rate, seed=seed, malformed=malformed,
+                      broker_restarts=broker_restarts, postgres_restarts=postgres_restarts, outage_s=outage)
+    result = run_chaos(_require(settings.database_url, "DATABASE_URL"), cfg, ledger_path=ledger,
                        progress=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(result))
     append_result(result, REPO / "bench" / "reliability.md", title="Reliability results (hub chaos)")

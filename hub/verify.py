@@ -31,6 +31,7 @@ class AckedEvent:
     status: str  # stored | duplicate | rejected
     sent_at: float  # first publish, wall seconds
     acked_at: float
+    reason: str = ""  # the hub's reason, for a rejected event
 
     @property
     def key(self) -> Key:
@@ -53,6 +54,8 @@ class Report:
     events_duplicated: list[Key] = field(default_factory=list)  # in the database more than once
     events_late: list[Key] = field(default_factory=list)  # acked later than `late_after_s` after first sent
     events_rejected: int = 0
+    events_rejected_by_reason: dict[str, int] = field(default_factory=dict)  # "rate limit", "could not be stored"…
+    alarms_rejected: list[Key] = field(default_factory=list)  # an alarm's ack said rejected: each needs a look
     alarms_acked: int = 0
     alarms_without_alert: list[Key] = field(default_factory=list)
     alerts: int = 0
@@ -88,6 +91,10 @@ def compare(acked: Iterable[AckedEvent], stored: Counter[Key], open_alerts_per_k
             report.events_late.append(event.key)
         if event.status == "rejected":
             report.events_rejected += 1
+            cause = event.reason.split(":", 1)[0].strip() or "no reason given"
+            report.events_rejected_by_reason[cause] = report.events_rejected_by_reason.get(cause, 0) + 1
+            if event.type in ALARM_TYPES:
+                report.alarms_rejected.append(event.key)
             continue
         if stored.get(event.key, 0) == 0:
             report.events_lost.append(event.key)

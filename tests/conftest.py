@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from hub.seed import register_homes
 from hub.settings import Settings
@@ -17,6 +19,12 @@ from simulators.homes import HomeSpec, home_specs
 from tests.support.accounts import Session, add_user, sign_in, signed_in_client
 from tests.support.home import TestUnit
 from tests.support.services import Broker, ConsoleServer, fresh_database, private_broker, truncate_all
+
+# `make test` draws the same property and fuzz examples on every run, so a red run is reproducible and
+# a landing is never decided by luck; `HYPOTHESIS_PROFILE=explore make test` draws fresh ones each run.
+hypothesis_settings.register_profile("repeatable", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,10 @@ from collections import Counter
 from hub.verify import AckedEvent, StoredAlert, compare, console_versions_from_recording, read_ledger, write_ledger
 
 
-def _acked(seq: int, type_: str = "motion", status: str = "stored", latency: float = 0.1) -> AckedEvent:
+def _acked(seq: int, type_: str = "motion", status: str = "stored", latency: float = 0.1,
+           reason: str = "") -> AckedEvent:
     device = "pendant-1" if type_ == "pendant_press" else "pir-1"
-    return AckedEvent("h1", device, seq, type_, status, 100.0, 100.0 + latency)
+    return AckedEvent("h1", device, seq, type_, status, 100.0, 100.0 + latency, reason)
 
 
 def test_a_clean_run_is_ok() -> None:
@@ -32,6 +33,18 @@ def test_lost_duplicated_late_and_unalerted_events_are_reported() -> None:
     assert report.events_rejected == 1
     assert not report.ok
     assert report.summary()["events_lost"] == 2
+
+
+def test_rejections_are_counted_by_cause_and_rejected_alarms_named() -> None:
+    acked = [_acked(1, status="rejected", reason="rate limit: home h1 sent more than 20 events/s"),
+             _acked(2, status="rejected", reason="rate limit: home h1 sent more than 20 events/s"),
+             _acked(3, "pendant_press", status="rejected", reason="device 'pendant-1' is not registered"),
+             _acked(4, status="rejected")]
+    report = compare(acked, Counter(), Counter(), [], None)
+    assert report.events_rejected_by_reason == {"rate limit": 2, "device 'pendant-1' is not registered": 1,
+                                                "no reason given": 1}
+    assert report.alarms_rejected == [("h1", "pendant-1", 3)]
+    assert report.summary()["alarms_rejected"] == 1
 
 
 def test_console_gaps_and_double_alerts_are_reported() -> None:

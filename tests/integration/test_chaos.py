@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from hub.chaos import ChaosConfig, run_chaos
+from hub.private_postgres import unavailable_reason
 from tests.support.services import DEFAULT_ADMIN_URL
 
 pytestmark = pytest.mark.integration
@@ -29,3 +30,25 @@ def test_fifty_kills_of_ingest_lose_and_duplicate_nothing(database_url, tmp_path
     assert console == (0, 0, 0)
     assert result["console_checked"] and result["ok"]
     assert len(ledger.read_text().splitlines()) == result["events_acked"]
+
+
+@pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs the mosquitto binary for a private broker")
+def test_restarts_and_malformed_messages_lose_nothing_and_dead_letter_every_bad_message(database_url):
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    lines: list[str] = []
+    result = run_chaos(os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL),
+                       ChaosConfig(kills=5, homes=3, events_per_s=60, seed=11, malformed=300, broker_restarts=2,
+                                   postgres_restarts=2, outage_s=2.0), progress=lines.append)
+    assert (result["broker_restarts"], result["postgres_restarts"]) == (2, 2)
+    # /readyz said not ready during every outage, and ingest rode each one out.
+    assert result["broker_outages_reported_not_ready"] == 2 and result["postgres_outages_reported_not_ready"] == 2
+    assert result["ingest_exits_in_outages"] == 0
+    assert result["malformed_sent"] == 300 and result["malformed_dead_lettered"] == 300
+    assert len(result["malformed_families"]) >= 8
+    assert result["still_pending"] == 0 and result["events_acked"] == result["events_sent"]
+    assert (result["events_lost"], result["events_duplicated"], result["alarms_without_alert"]) == (0, 0, 0)
+    assert (result["alerts_duplicated"], result["alerts_not_on_console"]) == (0, 0)
+    assert result["ok"]
+    assert any("PostgreSQL restarts" in line for line in lines)
