@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from alerts.engine import NOTIFY_CHANNEL
 from console import queries
 from console.jsonutil import dumps
+from hub import db
 
 log = logging.getLogger(__name__)
 CLIENT_QUEUE_LIMIT = 2000
@@ -39,7 +40,9 @@ class LiveAlerts:
 
     async def start(self) -> None:
         # Checked on checkout: after a database restart the idle connections are dead, and a snapshot must
-        # not fail on one (every client is sent back for a snapshot just then).
+        # not fail on one (every client is sent back for a snapshot just then). Reconnect attempts stay a
+        # second apart, so the stream resumes as soon as the database is back.
+        db.steady_pool_reconnects()
         self.pool = AsyncConnectionPool(self.database_url, min_size=1, max_size=4, open=False,
                                         check=AsyncConnectionPool.check_connection,
                                         kwargs={"autocommit": True, "application_name": "telecare-hub-live"})

@@ -1,8 +1,9 @@
 """`hub bench ingest`: end-to-end ingest throughput and ack latency, appended to bench/results.md.
 
-Publish → committed row → app-level ack, measured with the hub's real ingest process against a private
+Publish → committed row → app-level ack, measured with the hub's real ingest processes against a private
 Mosquitto (started from the project's config on a free port) and the configured PostgreSQL, in a fresh
-database that is dropped afterwards. Figures, not assertions: tests never time anything.
+database that is dropped afterwards; and, in the same run on the same broker and database, the limits
+it is judged against (hub.bench_raw). Figures, not assertions: tests never time anything.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from hub import db
+from hub.bench_raw import bench_payload, copy_rate, per_message_insert_rate, raw_broker_rate
 from hub.embedded import PrivateMosquitto
 from hub.mqtt import connect, make_client, parse_mqtt_url
 from hub.seed import register_homes
@@ -66,79 +67,132 @@ class BenchStack:
     url: str  # the throwaway database
     broker_url: str
     mode: str  # storage path: plain or timescale
+    workers: list[subprocess.Popen[str]]  # the `hub ingest` processes, one per partition
+
+    def peak_rss_mb(self) -> list[float]:
+        """Each ingest worker's peak resident memory so far (VmHWM), in MiB."""
+        return [peak_rss_mb(w.pid) for w in self.workers]
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 @contextmanager
-def bench_stack(database_url: str, specs: list, extra_env: dict[str, str] | None = None) -> Iterator[BenchStack]:
-    """A fresh database with `specs` registered, a private Mosquitto and a real `hub ingest` process;
-    all removed afterwards."""
+def bench_stack(database_url: str, specs: list, extra_env: dict[str, str] | None = None,
+                workers: int = 1) -> Iterator[BenchStack]:
+    """A fresh database with `specs` registered, a private Mosquitto and `workers` real `hub ingest`
+    processes (partitioned when more than one), each subscribed before this yields; all removed afterwards."""
+    from hub.chaos import start_ingest
+
     name = f"hub_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(database_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
     mosquitto = PrivateMosquitto()
     broker_url = mosquitto.start()
-    ingest = None
+    processes: list[subprocess.Popen[str]] = []
     try:
         mode, _ = db.migrate(url)
         with db.connect(url) as conn:
             register_homes(conn, specs)
         env = {**os.environ, "DATABASE_URL": url, "MQTT_URL": broker_url, "MQTT_PROTOCOL": "5",
-               "MQTT_CLIENT_ID": f"hub-bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "WARNING", **(extra_env or {})}
-        ingest = subprocess.Popen([sys.executable, "-m", "hub", "ingest"], env=env)
-        time.sleep(2.0)  # let ingest subscribe before the first publish
-        yield BenchStack(url, broker_url, mode)
+               "MQTT_CLIENT_ID": f"hub-bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "INFO", **(extra_env or {})}
+        for index in range(workers):
+            processes.append(start_ingest(env, partition=f"{index}/{workers}"))
+        yield BenchStack(url, broker_url, mode, processes)
     finally:
-        if ingest is not None:
-            ingest.terminate()
-            ingest.wait(15)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(15)
         mosquitto.remove()
         with psycopg.connect(database_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def bench_ingest(database_url: str, homes: int, events: int, progress: Any = print) -> dict[str, Any]:
-    specs = home_specs(homes)
-    with bench_stack(database_url, specs) as stack:
-        url, mode = stack.url, stack.mode
-        broker = parse_mqtt_url(stack.broker_url)
-        plan = [(specs[i % homes].home_id, i // homes + 1) for i in range(events)]
-        sent_at: dict[tuple[str, int], float] = {}
-        counter = _AckCounter({key: 0.0 for key in plan})
-        counter.sent_at = sent_at
-        listener = make_client(f"bench-acks-{uuid.uuid4().hex[:6]}", broker, protocol="5")
-        listener.on_message = counter.on_message
-        listener.on_connect = lambda c, *_: c.subscribe("tec/v1/+/+/ack", qos=1)
-        connect(listener, broker, protocol="5", persistent=False)
-        listener.loop_start()
-        publisher = make_client(f"bench-pub-{uuid.uuid4().hex[:6]}", broker, protocol="5")
-        publisher.max_inflight_messages_set(1000)
-        connect(publisher, broker, protocol="5", persistent=False)
-        publisher.loop_start()
-        time.sleep(1.0)
-        progress(f"publishing {events} events from {homes} homes…")
-        started = time.perf_counter()
-        ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        for home_id, seq in plan:
-            payload = f'{{"v":1,"seq":{seq},"ts":"{ts}","type":"motion","value":1,"room":"kitchen"}}'
-            sent_at[(home_id, seq)] = time.perf_counter()
-            publisher.publish(f"tec/v1/{home_id}/pir-kitchen/event", payload, qos=1)
-        published = time.perf_counter()
-        counter.done.wait(max(60.0, events / 500))
-        finished = time.perf_counter()
-        with db.connect(url) as conn:
-            stored = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-        publisher.loop_stop()
-        listener.loop_stop()
-        acked = len(counter.seen)
-        return {
-            "bench": "ingest", "homes": homes, "events": events, "storage": mode,
-            "events_per_s": round(acked / (finished - started), 1),
-            "publish_per_s": round(events / (published - started), 1),
+def _hub_run(stack: BenchStack, plan: list[tuple[str, int]], ts: str, progress: Any) -> dict[str, Any]:
+    """Publish every planned event as fast as paho can and wait for the app acks."""
+    broker = parse_mqtt_url(stack.broker_url)
+    sent_at: dict[tuple[str, int], float] = {}
+    counter = _AckCounter({key: 0.0 for key in plan})
+    counter.sent_at = sent_at
+    listener = make_client(f"bench-acks-{uuid.uuid4().hex[:6]}", broker, protocol="5")
+    listener.on_message = counter.on_message
+    listener.on_connect = lambda c, *_: c.subscribe("tec/v1/+/+/ack", qos=1)
+    connect(listener, broker, protocol="5", persistent=False)
+    listener.loop_start()
+    publisher = make_client(f"bench-pub-{uuid.uuid4().hex[:6]}", broker, protocol="5")
+    publisher.max_inflight_messages_set(1000)
+    connect(publisher, broker, protocol="5", persistent=False)
+    publisher.loop_start()
+    time.sleep(1.0)
+    progress(f"hub: publishing {len(plan)} events through {len(stack.workers)} ingest worker(s)…")
+    started = time.perf_counter()
+    for home_id, seq in plan:
+        sent_at[(home_id, seq)] = time.perf_counter()
+        publisher.publish(f"tec/v1/{home_id}/pir-kitchen/event", bench_payload(seq, ts), qos=1)
+    published = time.perf_counter()
+    counter.done.wait(max(60.0, len(plan) / 500))
+    finished = time.perf_counter()
+    publisher.loop_stop()
+    listener.loop_stop()
+    acked = len(counter.seen)
+    return {"events_per_s": round(acked / (finished - started), 1),
+            "publish_per_s": round(len(plan) / (published - started), 1),
             "p50_ms": round(_percentile(counter.latencies, 50) * 1000, 1),
             "p99_ms": round(_percentile(counter.latencies, 99) * 1000, 1),
-            "acked": acked, "stored": stored, "lost": events - stored, "statuses": counter.statuses,
-        }
+            "acked": acked, "statuses": counter.statuses}
+
+
+def _storage_bytes_per_event(conn: psycopg.Connection, mode: str, stored: int) -> dict[str, float]:
+    """Table and index bytes per stored event; on TimescaleDB also after compressing every chunk."""
+    if not stored:
+        return {}
+    if mode != "timescale":
+        size = conn.execute("SELECT pg_total_relation_size('events')").fetchone()[0]  # type: ignore[index]
+        return {"db_bytes_per_event": round(size / stored, 1)}
+    before = conn.execute("SELECT hypertable_size('events')").fetchone()[0]  # type: ignore[index]
+    conn.execute("SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('events') c")
+    conn.commit()
+    after = conn.execute("SELECT hypertable_size('events')").fetchone()[0]  # type: ignore[index]
+    return {"db_bytes_per_event": round(before / stored, 1), "db_bytes_per_event_compressed": round(after / stored, 1)}
+
+
+def bench_ingest(database_url: str, homes: int, events: int, progress: Any = print, workers: int = 1,
+                 bridge_events: int = 5000) -> dict[str, Any]:
+    """The hub's ingest against the raw broker, raw COPY and one-INSERT-per-message limits, same run."""
+    specs = home_specs(homes)
+    plan = [(specs[i % homes].home_id, i // homes + 1) for i in range(events)]
+    ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    with bench_stack(database_url, specs, workers=workers) as stack:
+        progress(f"raw broker: mosquitto_pub -q 1 → mosquitto_sub -q 1, {events} messages…")
+        raw = raw_broker_rate(stack.broker_url, [bench_payload(seq, ts) for _, seq in plan])
+        hub = _hub_run(stack, plan, ts, progress)
+        rss = stack.peak_rss_mb()
+        with db.connect(stack.url) as conn:
+            stored = conn.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
+            storage = _storage_bytes_per_event(conn, stack.mode, stored)
+        bridge_count = min(events, bridge_events)
+        progress(f"one INSERT and commit per message: {bridge_count} events…")
+        bridge = per_message_insert_rate(stack.broker_url, stack.url, [s.home_id for s in specs], bridge_count)
+        progress(f"raw database: COPY of {events} rows…")
+        received = datetime.now(UTC)
+        copy = copy_rate(stack.url, [(h, "pir-kitchen", seq, ts, received, "motion", 1.0, "kitchen")
+                                     for h, seq in plan])
+    return {
+        "bench": "ingest", "homes": homes, "events": events, "storage": stack.mode, "workers": workers,
+        "events_per_s": hub["events_per_s"], "raw_broker_per_s": raw["raw_broker_per_s"],
+        "ratio": round(hub["events_per_s"] / raw["raw_broker_per_s"], 3),
+        "per_message_insert_per_s": bridge, "vs_per_message_insert": round(hub["events_per_s"] / bridge, 1),
+        "copy_per_s": copy, "publish_per_s": hub["publish_per_s"], "p50_ms": hub["p50_ms"], "p99_ms": hub["p99_ms"],
+        "acked": hub["acked"], "stored": stored, "lost": events - stored, "statuses": hub["statuses"],
+        "raw_broker_received": raw["raw_broker_received"], "ingest_peak_rss_mb": rss, **storage,
+    }
 
 
 def machine_facts() -> dict[str, str]:

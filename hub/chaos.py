@@ -57,6 +57,7 @@ class ChaosConfig:
     broker_restarts: int = 0
     postgres_restarts: int = 0  # needs Debian's PostgreSQL server binaries for a private cluster
     outage_s: float = 3.0  # how long the broker or the database stays down each time
+    workers: int = 1  # partitioned ingest workers (ingest.partition); each kill picks one at random
 
 
 @contextmanager
@@ -93,9 +94,10 @@ def _env(database_url: str, broker_url: str, client_id: str) -> dict[str, str]:
     return env
 
 
-def start_ingest(env: dict[str, str], timeout_s: float = 30.0) -> subprocess.Popen[str]:
+def start_ingest(env: dict[str, str], timeout_s: float = 30.0, partition: str = "0/1") -> subprocess.Popen[str]:
     """A `hub ingest` process, returned once it is subscribed (its log says so)."""
-    process = subprocess.Popen([sys.executable, "-m", "hub", "ingest"], env=env, stderr=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "hub", "ingest", "--partition", partition], env=env,
+                               stderr=subprocess.PIPE,
                                stdout=subprocess.DEVNULL, text=True)
     assert process.stderr is not None
     deadline = time.monotonic() + timeout_s
@@ -229,24 +231,25 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
                 unit.start()
                 unit.wait_connected(10)
             publisher = _Publisher(units, specs, cfg)
-            ingest = start_ingest(env)
-            processes.append(ingest)
+            workers = [start_ingest(env, partition=f"{i}/{cfg.workers}") for i in range(cfg.workers)]
+            processes.extend(workers)
             publisher.start()
             started = time.monotonic()
             for kill in range(1, cfg.kills + 1):
                 time.sleep(rng.uniform(cfg.min_alive_s, cfg.max_alive_s))
-                ingest.send_signal(signal.SIGKILL)
-                ingest.wait()
+                victim = rng.randrange(cfg.workers)
+                workers[victim].send_signal(signal.SIGKILL)
+                workers[victim].wait()
                 if kill % 10 == 0 or kill == cfg.kills:
                     with acked_lock:
                         so_far = len(acked)
                     progress(f"  {kill}/{cfg.kills} kills, {so_far} events acked so far")
                 if (broker_gone := mosquitto.exit_report()) is not None:
                     raise RuntimeError(f"the private broker stopped during the run ({broker_gone})")
-                ingest = start_ingest(env)
-                processes.append(ingest)
+                workers[victim] = start_ingest(env, partition=f"{victim}/{cfg.workers}")
+                processes.append(workers[victim])
             faults = _other_faults(cfg, rng, url, broker_url, f"http://127.0.0.1:{port}", mosquitto, private_postgres,
-                                   lambda: ingest, [s.home_id for s in specs], progress)
+                                   lambda: workers, [s.home_id for s in specs], progress)
             publisher.stop()
             progress("publishing stopped; waiting for every unit's events to be acked…")
             deadline = time.monotonic() + cfg.drain_timeout_s
@@ -273,7 +276,7 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
             # Alarms are never rate limited and every device is registered: a rejected alarm is a fault.
             ok = (events_ok and faults_ok and not summary["alarms_rejected"]
                   and faults["malformed_dead_lettered"] == cfg.malformed)
-            return {"bench": "chaos", "storage": mode, "kills": cfg.kills, "homes": cfg.homes,
+            return {"bench": "chaos", "storage": mode, "kills": cfg.kills, "workers": cfg.workers, "homes": cfg.homes,
                     "seconds": round(time.monotonic() - started, 1), "events_sent": sum(
                         u.stats().sent for u in units.values()), "still_pending": pending, "ok": ok, **summary,
                     **{k: v for k, v in faults.items() if not k.startswith("_")}}
@@ -288,14 +291,14 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
 
 def _other_faults(cfg: ChaosConfig, rng: random.Random, database_url: str, broker_url: str, console_url: str,
                   mosquitto: PrivateMosquitto, private_postgres: PrivatePostgres | None,
-                  current_ingest: Callable[[], subprocess.Popen[str]], home_ids: list[str],
+                  current_workers: Callable[[], list[subprocess.Popen[str]]], home_ids: list[str],
                   progress: Callable[[str], None]) -> dict[str, Any]:
     """Malformed messages, then broker restarts, then database restarts, with the homes still publishing."""
     exits: list[str] = []
 
     def still_alive(what: str) -> Callable[[], None]:
         def check() -> None:
-            if current_ingest().poll() is not None:
+            if any(worker.poll() is not None for worker in current_workers()):
                 exits.append(what)  # ingest must ride an outage out, not exit
                 raise RuntimeError(f"ingest exited during a {what} outage")
         return check
@@ -305,7 +308,7 @@ def _other_faults(cfg: ChaosConfig, rng: random.Random, database_url: str, broke
     malformed = None
     if cfg.malformed:
         progress(f"publishing {cfg.malformed} malformed messages…")
-        malformed = publish_malformed(broker_url, home_ids, cfg.malformed, rng)
+        malformed = publish_malformed(broker_url, home_ids, cfg.malformed, rng, under_home=cfg.workers > 1)
     kwargs: dict[str, Any] = {"console_url": console_url, "rng": rng, "outage_s": cfg.outage_s, "progress": progress}
     broker = restart_repeatedly(mosquitto.stop, mosquitto.start, times=cfg.broker_restarts, what="broker",
                                 still_alive=still_alive("broker"), **kwargs)

@@ -68,11 +68,14 @@ def malformed_payload(rng: random.Random) -> tuple[str, bytes]:
     return family, json.dumps(dict(doc, room="ROOM")).encode().replace(b"ROOM", b"kit\xc0\xafchen")
 
 
-def stray_topic(rng: random.Random, home_id: str, device_id: str) -> str:
-    """A topic under tec/v1/ that ingest hears but that is no event or status topic of the contract."""
-    return rng.choice([f"tec/v1/{home_id}/{device_id}", f"tec/v1/{home_id}/{device_id}/events",
-                       f"tec/v1/{home_id}/{device_id}/event/extra", f"tec/v1/{home_id}/{device_id}/EVENT",
-                       f"tec/v1/{device_id}/" + "x/" * rng.randint(3, 150) + "event"])
+def stray_topic(rng: random.Random, home_id: str, device_id: str, under_home: bool = False) -> str:
+    """A topic under tec/v1/ that ingest hears but that is no event or status topic of the contract;
+    `under_home`: only under the home's own prefix (partitioned workers hear registered homes only)."""
+    choices = [f"tec/v1/{home_id}/{device_id}", f"tec/v1/{home_id}/{device_id}/events",
+               f"tec/v1/{home_id}/{device_id}/event/extra", f"tec/v1/{home_id}/{device_id}/EVENT"]
+    if not under_home:
+        choices.append(f"tec/v1/{device_id}/" + "x/" * rng.randint(3, 150) + "event")
+    return rng.choice(choices)
 
 
 @dataclass
@@ -84,7 +87,7 @@ class MalformedResult:
 
 
 def publish_malformed(broker_url: str, home_ids: list[str], count: int, rng: random.Random,
-                      per_s: float = 250.0) -> MalformedResult:
+                      per_s: float = 250.0, under_home: bool = False) -> MalformedResult:
     """Publish `count` malformed messages at QoS 1, spread over the homes; returns once the broker has
     accepted them all."""
     host, port = broker_url.removeprefix("mqtt://").rsplit(":", 1)
@@ -98,7 +101,7 @@ def publish_malformed(broker_url: str, home_ids: list[str], count: int, rng: ran
             home_id, device_id = rng.choice(home_ids), f"hostile-{run}-{index}"
             if rng.random() < 0.15:
                 family, payload = "stray_topic", json.dumps(dict(VALID, seq=index + 1)).encode()
-                topic = stray_topic(rng, home_id, device_id)
+                topic = stray_topic(rng, home_id, device_id, under_home)
                 result.stray_topics.add(topic)
             else:
                 family, payload = malformed_payload(rng)

@@ -101,12 +101,30 @@ def seed(
 
 
 @app.command()
-def ingest() -> None:
+def ingest(
+    partition: Annotated[str, typer.Option(
+        help="I/N: be worker I (from 0) of N, taking only the homes hashed to I. Default: all homes.")] = "0/1",
+    workers: Annotated[int, typer.Option(
+        min=1, help="Run this many partitioned workers on this machine (one a core) and keep them running.")] = 1,
+) -> None:
     """Consume home events from MQTT, store them, raise alarm alerts, ack after commit."""
     from ingest.consumer import IngestService
+    from ingest.partition import Partition
 
     settings = _settings("ingest")
-    service = IngestService(settings, _database(settings), _require(settings.mqtt_url, "MQTT_URL"))
+    try:
+        part = Partition.parse(partition)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--partition") from None
+    if workers > 1:
+        from ingest.workers import supervise
+
+        if not part.whole:
+            raise typer.BadParameter("give --workers or --partition, not both", param_hint="--workers")
+        _database(settings)  # one clear message if the database is missing or not migrated, not N of them
+        supervise(workers, _stop_on_signals())
+        return
+    service = IngestService(settings, _database(settings), _require(settings.mqtt_url, "MQTT_URL"), part)
     stop = _stop_on_signals()
     service.start()
     stop.wait()
@@ -272,8 +290,10 @@ app.add_typer(user_app, name="user")  # add, list, disable
 def bench_ingest(
     homes: Annotated[int, typer.Option(help="Homes the events come from.")] = 200,
     events: Annotated[int, typer.Option(help="Events to publish.")] = 20000,
+    workers: Annotated[int, typer.Option(min=1, help="Partitioned ingest workers (one a core).")] = 1,
 ) -> None:
-    """Publish → committed row → app ack, through a private Mosquitto and the configured PostgreSQL."""
+    """Publish → committed row → app ack, through a private Mosquitto and the configured PostgreSQL,
+    beside the raw broker (mosquitto_pub → mosquitto_sub), raw COPY and one-INSERT-per-message figures."""
     import json
 
     from hub.bench import append_result
@@ -281,7 +301,7 @@ def bench_ingest(
 
     settings = _settings("bench")
     result = run(_require(settings.database_url, "DATABASE_URL"), homes, events,
-                 progress=lambda line: typer.echo(line, err=True))
+                 progress=lambda line: typer.echo(line, err=True), workers=workers)
     typer.echo(json.dumps(result))
     append_result(result)
 
@@ -315,6 +335,7 @@ def chaos(
     postgres_restarts: Annotated[int, typer.Option(
         help="Times PostgreSQL is stopped and started again (a private cluster: needs Debian's server binaries).")] = 0,
     outage: Annotated[float, typer.Option(help="Seconds the broker or the database stays down each time.")] = 3.0,
+    workers: Annotated[int, typer.Option(min=1, help="Partitioned ingest workers; each kill picks one.")] = 1,
     ledger: Annotated[Path | None, typer.Option(help="Also write every acked event here, for `hub verify`.")] = None,
 ) -> None:
     """Kill -9 ingest again and again while homes publish, then (if asked) publish malformed messages and
@@ -333,7 +354,8 @@ def chaos(
     typer.echo(f"chaos: {kills} kills of ingest, {malformed} malformed messages, {broker_restarts} broker and "
                f"{postgres_restarts} PostgreSQL restarts while {homes} homes publish {rate:g} events/s", err=True)
     cfg = ChaosConfig(kills=kills, homes=homes, events_per_s=rate, seed=seed, malformed=malformed,
-                      broker_restarts=broker_restarts, postgres_restarts=postgres_restarts, outage_s=outage)
+                      broker_restarts=broker_restarts, postgres_restarts=postgres_restarts, outage_s=outage,
+                      workers=workers)
     result = run_chaos(_require(settings.database_url, "DATABASE_URL"), cfg, ledger_path=ledger,
                        progress=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(result))

@@ -16,6 +16,7 @@ from typing import Literal
 
 import psycopg
 from psycopg_pool import ConnectionPool
+from psycopg_pool.base import AttemptWithBackoff
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,20 @@ def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
     return psycopg.connect(url, autocommit=autocommit, application_name="telecare-hub")
 
 
+def steady_pool_reconnects() -> None:
+    """Keep psycopg_pool's reconnect delay at about a second instead of doubling it after every failure.
+
+    Doubling has no ceiling short of `reconnect_timeout` (5 minutes): after a few short database outages
+    in a row a pool waited 30 s and more before its next try while the database was already back, and
+    every console request and live update waited with it (seen in `hub chaos`). One attempt a second
+    against a database that is down costs nothing. Applies to every pool in the process; idempotent."""
+    AttemptWithBackoff.DELAY_BACKOFF = 1.0
+
+
 def make_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "hub") -> ConnectionPool:
     """A pool whose connections are checked as they are handed out: after a database restart the idle
     ones are dead, and a caller must get a live one rather than fail."""
+    steady_pool_reconnects()
     pool = ConnectionPool(
         url, min_size=min_size, max_size=max_size, name=name, open=False, check=ConnectionPool.check_connection,
         kwargs={"application_name": f"telecare-hub-{name}"},

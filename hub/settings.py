@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     ingest_batch_wait_ms: float = Field(
         5.0, description="How long ingest waits to fill a batch once the first event is in."
     )
+    ingest_home_refresh_s: float = Field(
+        10.0, description="With several ingest workers, how often each looks for newly registered homes."
+    )
     ingest_home_rate_per_s: float = Field(
         20.0, description="Activity and technical events a second one home may send; alarms are never limited."
     )

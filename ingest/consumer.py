@@ -28,6 +28,7 @@ from hub.mqtt import BrokerAddress, connect, make_client, parse_mqtt_url
 from hub.settings import Settings
 from ingest.contract import ALARM_TYPES, TOPIC_ROOT, ack_topic, parse_topic, peek_type
 from ingest.lane import Lane
+from ingest.partition import HomeSubscriptions, Partition, chunks, home_filter
 from ingest.ratelimit import FloodReport, HomeRateLimiter
 from ingest.writer import Outcome, Received, ack_payload
 
@@ -36,8 +37,12 @@ SUBSCRIPTION = f"{TOPIC_ROOT}/#"
 
 
 class IngestService:
-    def __init__(self, settings: Settings, database_url: str, mqtt_url: str) -> None:
+    def __init__(self, settings: Settings, database_url: str, mqtt_url: str,
+                 partition: Partition | None = None) -> None:
         self.settings = settings
+        self.partition = partition or Partition()
+        self.homes = HomeSubscriptions(self.partition)
+        self._suback_pending: set[int] = set()
         self.database_url = database_url
         self.broker: BrokerAddress = parse_mqtt_url(mqtt_url)
         self.limiter = HomeRateLimiter(settings.ingest_home_rate_per_s, settings.ingest_home_burst)
@@ -60,7 +65,8 @@ class IngestService:
     def _make_client(self) -> mqtt.Client:
         s = self.settings
         client = make_client(
-            s.mqtt_client_id, self.broker, protocol=s.mqtt_protocol, persistent=True, manual_ack=True,
+            self.partition.client_id(s.mqtt_client_id), self.broker, protocol=s.mqtt_protocol, persistent=True,
+            manual_ack=True,
             username=self.broker.username or s.mqtt_username, password=self.broker.password or s.mqtt_password,
         )
         client.max_inflight_messages_set(1000)
@@ -77,16 +83,58 @@ class IngestService:
             log.error("broker refused the hub's connection: %s", reason)
             return
         self._generation += 1
+        log.info("connected to broker %s:%s (session %d)", self.broker.host, self.broker.port, self._generation)
+        filters = [SUBSCRIPTION] if self.partition.whole else [home_filter(h) for h in self.homes.subscribed]
+        self._suback_pending = set()
+        if not filters:
+            self._ready(f"partition {self.partition}: no registered homes yet")
+        for chunk in chunks(filters):
+            self._suback_pending.add(self._subscribe(chunk))
+
+    def _subscribe(self, filters: list[str]) -> int:
         if self.settings.mqtt_protocol == "5":
             # no_local: the hub does not need its own acks echoed back.
-            client.subscribe(SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True))
+            options = SubscribeOptions(qos=1, noLocal=True)
+            _, mid = self.client.subscribe([(f, options) for f in filters])
         else:
-            client.subscribe(SUBSCRIPTION, qos=1)
-        log.info("connected to broker %s:%s (session %d)", self.broker.host, self.broker.port, self._generation)
+            _, mid = self.client.subscribe([(f, 1) for f in filters])
+        return mid or 0
 
-    def _on_subscribe(self, *_args: object) -> None:
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: object, mid: int, *_args: object) -> None:
+        self._suback_pending.discard(mid)
+        if not self._suback_pending and not self.connected.is_set():
+            what = SUBSCRIPTION if self.partition.whole else (
+                f"partition {self.partition}: {len(self.homes.subscribed)} homes")
+            self._ready(what)
+
+    def _ready(self, what: str) -> None:
         self.connected.set()
-        log.info("subscribed to %s; ingest ready", SUBSCRIPTION)
+        log.info("subscribed to %s; ingest ready", what)
+
+    # -- partitioned workers: follow the registered homes ------------------------------------------
+
+    def _registered_homes(self) -> list[str]:
+        with psycopg.connect(self.database_url, application_name="telecare-hub-ingest") as conn:
+            return [row[0] for row in conn.execute("SELECT home_id FROM homes")]
+
+    def refresh_homes(self) -> tuple[int, int]:
+        """Subscribe to owned homes registered since the last look, leave removed ones."""
+        added, removed = self.homes.changes(self._registered_homes())
+        for chunk in chunks(home_filter(h) for h in added):
+            self._subscribe(chunk)
+        for chunk in chunks(home_filter(h) for h in removed):
+            self.client.unsubscribe(chunk)
+        self.homes.applied(added, removed)
+        if added or removed:
+            log.info("partition %s: subscribed to %d new homes, left %d", self.partition, len(added), len(removed))
+        return len(added), len(removed)
+
+    def _follow_homes(self) -> None:
+        while not self._stop.wait(self.settings.ingest_home_refresh_s):
+            try:
+                self.refresh_homes()
+            except Exception:  # the database may be down: the next look will catch up
+                log.exception("partition %s: could not refresh the registered homes", self.partition)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,
                        _props: object = None) -> None:
@@ -169,6 +217,10 @@ class IngestService:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if not self.partition.whole:
+            # Known before connecting, so the first SUBSCRIBE already covers every owned home.
+            self.homes.applied(self.homes.changes(self._registered_homes())[0], ())
+            threading.Thread(target=self._follow_homes, name="ingest-homes", daemon=True).start()
         connect(self.client, self.broker, protocol=self.settings.mqtt_protocol, persistent=True,
                 session_expiry_s=self.settings.mqtt_session_expiry_s)
         self.client.loop_start()

@@ -52,3 +52,17 @@ def test_restarts_and_malformed_messages_lose_nothing_and_dead_letter_every_bad_
     assert (result["alerts_duplicated"], result["alerts_not_on_console"]) == (0, 0)
     assert result["ok"]
     assert any("PostgreSQL restarts" in line for line in lines)
+
+
+@pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs the mosquitto binary for a private broker")
+def test_two_partitioned_workers_share_the_homes_and_a_killed_one_loses_nothing(database_url):
+    result = run_chaos(os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL),
+                       ChaosConfig(kills=12, homes=6, events_per_s=80, seed=5, workers=2, malformed=100),
+                       progress=lambda _line: None)
+    assert result["workers"] == 2
+    assert result["still_pending"] == 0 and result["events_acked"] == result["events_sent"] > 100
+    assert (result["events_lost"], result["events_duplicated"], result["alarms_without_alert"]) == (0, 0, 0)
+    console = (result["alerts_duplicated"], result["alerts_not_on_console"], result["alerts_stale_on_console"])
+    assert console == (0, 0, 0)
+    assert result["malformed_dead_lettered"] == 100
+    assert result["ok"]
