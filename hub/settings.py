@@ -66,7 +66,10 @@ class Settings(BaseSettings):
         5.0, description="How long ingest waits to fill a batch once the first event is in."
     )
     ingest_home_refresh_s: float = Field(
-        10.0, description="With several ingest workers, how often each looks for newly registered homes."
+        10.0, description="How often ingest looks for newly registered homes (several workers) and alarm devices."
+    )
+    ingest_alarm_session: bool = Field(
+        True, description="Hear alarm-capable devices on a second MQTT session, so a flood never delays an alarm."
     )
     ingest_home_rate_per_s: float = Field(
         20.0, description="Activity and technical events a second one home may send; alarms are never limited."

@@ -6,8 +6,10 @@ every other delivery, so `on_message` only peeks at the event type and appends t
 lane takes whatever has arrived (one event when idle, up to `ingest_batch_max` under load), commits it,
 and only then sends the app-level ack to the home unit and the MQTT PUBACK to the broker (manual_ack).
 A crash before commit leaves the message unacked in the hub's persistent session, so the broker
-delivers it again. Alarms have their own lane and connection, so a press never waits for a large
-batch of another home's activity to commit; the bulk lane applies each home's rate limit.
+delivers it again. Alarms have their own lane, and alarm-capable devices a second session of their own
+(`ingest/alarm_session.py`), so a press waits neither behind a large batch of another home's activity
+being committed nor behind a flood still in the main session's stream; the bulk lane applies each home's
+rate limit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from alerts import engine
 from hub.mqtt import BrokerAddress, connect, make_client, parse_mqtt_url
 from hub.settings import Settings
+from ingest.alarm_session import AlarmCopies, AlarmSession
 from ingest.contract import ALARM_TYPES, TOPIC_ROOT, ack_topic, parse_topic, peek_type
 from ingest.lane import Lane
 from ingest.partition import HomeSubscriptions, Partition, chunks, home_filter
@@ -59,6 +62,10 @@ class IngestService:
                           batch_wait_s=settings.ingest_batch_wait_ms / 1000, screen=self._screen,
                           on_outcomes=self._acknowledge, on_idle=self._flag_floods)
         self.client = self._make_client()
+        self.alarm_session = AlarmSession(settings, self.broker, self.partition, database_url,
+                                          self._alarms.queue.put) if settings.ingest_alarm_session else None
+        if self.alarm_session is not None:
+            self._alarms.copies = AlarmCopies()
 
     # -- MQTT side (network thread: never blocks) --------------------------------------------------
 
@@ -133,8 +140,18 @@ class IngestService:
         while not self._stop.wait(self.settings.ingest_home_refresh_s):
             try:
                 self.refresh_homes()
+                if self.alarm_session is not None:
+                    self.alarm_session.refresh()
             except Exception:  # the database may be down: the next look will catch up
                 log.exception("partition %s: could not refresh the registered homes", self.partition)
+
+    def _follow_alarm_devices(self) -> None:
+        assert self.alarm_session is not None
+        while not self._stop.wait(self.settings.ingest_home_refresh_s):
+            try:
+                self.alarm_session.refresh()
+            except Exception:  # the database may be down; meanwhile the main session hears these devices too
+                log.exception("could not refresh the alarm devices")
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,
                        _props: object = None) -> None:
@@ -207,12 +224,16 @@ class IngestService:
         for outcome in outcomes:
             if outcome.hold:
                 continue
-            if outcome.device_id and outcome.home_id and outcome.status != "ignored":
-                self.client.publish(ack_topic(outcome.home_id, outcome.device_id), ack_payload(outcome), qos=1)
-            if outcome.message.qos > 0 and outcome.message.generation == self._generation:
+            message = outcome.message
+            via_alarm_session = message.session == "alarm" and self.alarm_session is not None
+            client = self.alarm_session.client if via_alarm_session else self.client
+            generation = self.alarm_session.generation if via_alarm_session else self._generation
+            if outcome.device_id and outcome.home_id and outcome.status != "ignored" and not outcome.twin:
+                client.publish(ack_topic(outcome.home_id, outcome.device_id), ack_payload(outcome), qos=1)
+            if message.qos > 0 and message.generation == generation:
                 # A message from an earlier connection will be redelivered; acking its stale mid could
                 # ack something else, and the redelivery is absorbed as a duplicate anyway.
-                self.client.ack(outcome.message.mid, outcome.message.qos)
+                client.ack(message.mid, message.qos)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -224,6 +245,10 @@ class IngestService:
         connect(self.client, self.broker, protocol=self.settings.mqtt_protocol, persistent=True,
                 session_expiry_s=self.settings.mqtt_session_expiry_s)
         self.client.loop_start()
+        if self.alarm_session is not None:
+            self.alarm_session.start()
+            if self.partition.whole:
+                threading.Thread(target=self._follow_alarm_devices, name="ingest-alarm-devices", daemon=True).start()
         self._alarms.start()
         self._bulk.start()
 
@@ -234,3 +259,5 @@ class IngestService:
         self._bulk.join(timeout)
         self.client.disconnect()
         self.client.loop_stop()
+        if self.alarm_session is not None:
+            self.alarm_session.stop()

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import psycopg
 
@@ -23,6 +24,9 @@ from alerts.model import label_of
 from hub import db
 from ingest.contract import ALARM_TYPES, Event, validate_event
 from ingest.writer import EventWriter, Outcome, Received
+
+if TYPE_CHECKING:
+    from ingest.alarm_session import AlarmCopies
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ class Lane:
         self._on_outcomes = on_outcomes
         self._on_idle = on_idle
         self._writer = EventWriter()
+        self.copies: AlarmCopies | None = None  # the alarm lane: pairs alarms heard on both sessions
         self._conn: psycopg.Connection | None = None
         self._thread: threading.Thread | None = None
 
@@ -58,6 +63,13 @@ class Lane:
     def _run(self) -> None:
         while not self._stop.is_set() or not self.queue.empty():
             batch = self._take_batch()
+            settled: list[Outcome] = []
+            if batch and self.copies is not None:
+                batch, settled, later = self.copies.split(batch)
+                for message in later:
+                    self.queue.put(message)
+                if settled:
+                    self._on_outcomes(settled)
             if batch:
                 try:
                     outcomes = self._store(batch)
@@ -70,8 +82,10 @@ class Lane:
                     self.drop_connection()
                     self._stop.wait(1.0)
                     continue
+                if self.copies is not None:
+                    self.copies.note(outcomes)
                 self._on_outcomes(outcomes)
-            elif self._stop.is_set():
+            elif self._stop.is_set() and not settled:
                 break
             if self._on_idle is not None:
                 self._on_idle()

@@ -43,6 +43,7 @@ class Received:
     generation: int = 0  # which broker connection delivered it; acks go only to the same one
     urgent: bool = False  # names an alarm type: taken before anything else waiting
     throttled: str | None = None  # over its home's rate limit: kept as a dead letter with this reason
+    session: str = "main"  # which of the worker's MQTT sessions delivered it ("main" or "alarm")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Outcome:
     reason: str | None = None
     event: Event | None = None
     hold: bool = False  # not acked at all: the unit retries and the broker redelivers
+    twin: bool = False  # the second copy of an alarm heard on both sessions: the first already told the unit
 
 
 _INSERT_EVENTS = """
