@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,39 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import psycopg
 from psycopg import sql
 
 from hub import db
+from hub.bench_load import AckReader, BurstPublisher
 from hub.bench_raw import bench_payload, copy_rate, per_message_insert_rate, raw_broker_rate
 from hub.embedded import PrivateMosquitto
-from hub.mqtt import connect, make_client, parse_mqtt_url
+from hub.mqtt import parse_mqtt_url
 from hub.seed import register_homes
 from simulators.homes import home_specs
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-class _AckCounter:
-    def __init__(self, sent_at: dict[tuple[str, int], float]) -> None:
-        self.sent_at = sent_at
-        self.latencies: list[float] = []
-        self.statuses: dict[str, int] = {}
-        self.seen: set[tuple[str, int]] = set()
-        self.done = threading.Event()
-        self.expected = len(sent_at)
-
-    def on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
-        ack = json.loads(message.payload)
-        home = message.topic.split("/")[2]
-        key = (home, ack["seq"])
-        self.statuses[ack["status"]] = self.statuses.get(ack["status"], 0) + 1
-        if key in self.sent_at and key not in self.seen:
-            self.seen.add(key)
-            self.latencies.append(time.perf_counter() - self.sent_at[key])
-            if len(self.seen) >= self.expected:
-                self.done.set()
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -116,37 +94,27 @@ def bench_stack(database_url: str, specs: list, extra_env: dict[str, str] | None
 
 
 def _hub_run(stack: BenchStack, plan: list[tuple[str, int]], ts: str, progress: Any) -> dict[str, Any]:
-    """Publish every planned event as fast as paho can and wait for the app acks."""
+    """Publish every planned event in one burst and wait for the app acks (hub.bench_load: the load
+    generator writes pre-encoded packets, so its CPU stays with the hub)."""
     broker = parse_mqtt_url(stack.broker_url)
-    sent_at: dict[tuple[str, int], float] = {}
-    counter = _AckCounter({key: 0.0 for key in plan})
-    counter.sent_at = sent_at
-    listener = make_client(f"bench-acks-{uuid.uuid4().hex[:6]}", broker, protocol="5")
-    listener.on_message = counter.on_message
-    listener.on_connect = lambda c, *_: c.subscribe("tec/v1/+/+/ack", qos=1)
-    connect(listener, broker, protocol="5", persistent=False)
-    listener.loop_start()
-    publisher = make_client(f"bench-pub-{uuid.uuid4().hex[:6]}", broker, protocol="5")
-    publisher.max_inflight_messages_set(1000)
-    connect(publisher, broker, protocol="5", persistent=False)
-    publisher.loop_start()
-    time.sleep(1.0)
+    reader = AckReader(broker)
+    reader.expected = len(plan)
+    publisher = BurstPublisher(broker)
+    messages = [(f"tec/v1/{home_id}/pir-kitchen/event", home_id, seq, bench_payload(seq, ts).encode())
+                for home_id, seq in plan]
     progress(f"hub: publishing {len(plan)} events through {len(stack.workers)} ingest worker(s)…")
     started = time.perf_counter()
-    for home_id, seq in plan:
-        sent_at[(home_id, seq)] = time.perf_counter()
-        publisher.publish(f"tec/v1/{home_id}/pir-kitchen/event", bench_payload(seq, ts), qos=1)
-    published = time.perf_counter()
-    counter.done.wait(max(60.0, len(plan) / 500))
-    finished = time.perf_counter()
-    publisher.loop_stop()
-    listener.loop_stop()
-    acked = len(counter.seen)
-    return {"events_per_s": round(acked / (finished - started), 1),
-            "publish_per_s": round(len(plan) / (published - started), 1),
-            "p50_ms": round(_percentile(counter.latencies, 50) * 1000, 1),
-            "p99_ms": round(_percentile(counter.latencies, 99) * 1000, 1),
-            "acked": acked, "statuses": counter.statuses}
+    sending = publisher.send(messages)
+    reader.done.wait(max(60.0, len(plan) / 500))
+    reader.close()
+    acked = [key for key in reader.acked_at if key in publisher.sent_at]
+    finished = max((reader.acked_at[key] for key in acked), default=time.perf_counter())
+    latencies = [reader.acked_at[key] - publisher.sent_at[key] for key in acked]
+    return {"events_per_s": round(len(acked) / (finished - started), 1),
+            "publish_per_s": round(len(plan) / sending, 1),
+            "p50_ms": round(_percentile(latencies, 50) * 1000, 1),
+            "p99_ms": round(_percentile(latencies, 99) * 1000, 1),
+            "acked": len(acked), "statuses": reader.statuses}
 
 
 def _storage_bytes_per_event(conn: psycopg.Connection, mode: str, stored: int) -> dict[str, float]:

@@ -116,7 +116,7 @@ class AlarmSession:
             persistent=True, manual_ack=True,
             username=broker.username or settings.mqtt_username, password=broker.password or settings.mqtt_password,
         )
-        self.client.max_inflight_messages_set(1000)
+        self.client.max_inflight_messages_set(0)  # as the main session: no quadratic rescan on PUBACK
         self.client.max_queued_messages_set(0)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
