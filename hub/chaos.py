@@ -33,6 +33,7 @@ from psycopg import sql
 from hub import accounts, db
 from hub.chaos_faults import Restarts, dead_lettered, publish_malformed, restart_repeatedly
 from hub.embedded import PrivateMosquitto, free_port, wait_for_port
+from hub.nats_cluster import NatsCluster, kill_nodes
 from hub.private_postgres import PrivatePostgres, unavailable_reason
 from hub.seed import register_homes
 from hub.verify import AckedEvent, compare, load_database, note_console_message, write_ledger
@@ -58,6 +59,8 @@ class ChaosConfig:
     postgres_restarts: int = 0  # needs Debian's PostgreSQL server binaries for a private cluster
     outage_s: float = 3.0  # how long the broker or the database stays down each time
     workers: int = 1  # partitioned ingest workers (ingest.partition); each kill picks one at random
+    broker: str = "mosquitto"  # or "nats-cluster": three NATS nodes with MQTT and JetStream (hub.nats_cluster)
+    node_kills: int = 0  # nats-cluster only: times one broker node is killed -9 mid-stream, then revived
 
 
 @contextmanager
@@ -87,8 +90,8 @@ def _fresh_database(admin_url: str) -> Iterator[str]:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _env(database_url: str, broker_url: str, client_id: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "MQTT_URL": broker_url, "MQTT_PROTOCOL": "5",
+def _env(database_url: str, broker_url: str, client_id: str, protocol: str = "5") -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "MQTT_URL": broker_url, "MQTT_PROTOCOL": protocol,
            "MQTT_CLIENT_ID": client_id, "HUB_ENV": "development", "LOG_LEVEL": "INFO"}
     env.pop("HUB_FAILPOINT", None)
     return env
@@ -203,7 +206,14 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
             acked.append(AckedEvent(home_id, record.device_id, record.seq, event_type, record.status or "",
                                     record.first_sent_at, record.acked_at or time.time(), record.reason or ""))
 
-    mosquitto = PrivateMosquitto()
+    clustered = cfg.broker == "nats-cluster"
+    if clustered and (cfg.broker_restarts or cfg.malformed):
+        raise ValueError("with --broker nats-cluster the broker faults are node kills (--node-kills); "
+                         "run broker restarts and malformed input on Mosquitto")
+    if cfg.node_kills and not clustered:
+        raise ValueError("--node-kills needs --broker nats-cluster")
+    mosquitto: PrivateMosquitto | NatsCluster = NatsCluster() if clustered else PrivateMosquitto()
+    protocol = NatsCluster.protocol if clustered else "5"
     broker_url = mosquitto.start()
     processes: list[subprocess.Popen] = []
     try:
@@ -214,7 +224,7 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
                 register_homes(conn, specs)
                 # A throwaway database: the recorder signs in like any operator would.
                 accounts.create_user(conn, "chaos-recorder", "operator", recorder_password)
-            env = _env(url, broker_url, f"hub-chaos-{uuid.uuid4().hex[:6]}")
+            env = _env(url, broker_url, f"hub-chaos-{uuid.uuid4().hex[:6]}", protocol)
             port = free_port()
             console = subprocess.Popen([sys.executable, "-m", "hub", "serve"], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL,
@@ -225,7 +235,8 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
                                        sign_in_headers(f"http://127.0.0.1:{port}", "chaos-recorder", recorder_password))
             recorder.start()
 
-            units = {s.home_id: HomeUnit(s.home_id, broker_url, retry_after_s=2.0, max_retry_after_s=5.0,
+            units = {s.home_id: HomeUnit(s.home_id, broker_url, protocol=protocol, retry_after_s=2.0,
+                                         max_retry_after_s=5.0,
                                          on_ack=lambda r, h=s.home_id: on_ack(h, r)) for s in specs}
             for unit in units.values():
                 unit.start()
@@ -248,8 +259,13 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
                     raise RuntimeError(f"the private broker stopped during the run ({broker_gone})")
                 workers[victim] = start_ingest(env, partition=f"{victim}/{cfg.workers}")
                 processes.append(workers[victim])
+            node_faults = kill_nodes(mosquitto, cfg.node_kills, cfg.outage_s, lambda: workers, progress) \
+                if isinstance(mosquitto, NatsCluster) else {}
             faults = _other_faults(cfg, rng, url, broker_url, f"http://127.0.0.1:{port}", mosquitto, private_postgres,
                                    lambda: workers, [s.home_id for s in specs], progress)
+            nodes_ok = node_faults.pop("ok", True)
+            faults.update(node_faults)
+            faults["ok"] = faults["ok"] and nodes_ok
             publisher.stop()
             progress("publishing stopped; waiting for every unit's events to be acked…")
             deadline = time.monotonic() + cfg.drain_timeout_s
@@ -274,9 +290,11 @@ def run_chaos(admin_url: str, cfg: ChaosConfig, progress: Callable[[str], None] 
             summary = report.summary()
             events_ok, faults_ok = summary.pop("ok"), faults.pop("ok")
             # Alarms are never rate limited and every device is registered: a rejected alarm is a fault.
-            ok = (events_ok and faults_ok and not summary["alarms_rejected"]
+            # Events still unacked after the drain mean the hub stopped taking them: a fault even if none was lost.
+            ok = (events_ok and faults_ok and not summary["alarms_rejected"] and not pending
                   and faults["malformed_dead_lettered"] == cfg.malformed)
-            return {"bench": "chaos", "storage": mode, "kills": cfg.kills, "workers": cfg.workers, "homes": cfg.homes,
+            return {"bench": "chaos", "storage": mode, "broker": cfg.broker, "kills": cfg.kills, "workers": cfg.workers,
+                    "homes": cfg.homes,
                     "seconds": round(time.monotonic() - started, 1), "events_sent": sum(
                         u.stats().sent for u in units.values()), "still_pending": pending, "ok": ok, **summary,
                     **{k: v for k, v in faults.items() if not k.startswith("_")}}

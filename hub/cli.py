@@ -337,6 +337,10 @@ def chaos(
     outage: Annotated[float, typer.Option(help="Seconds the broker or the database stays down each time.")] = 3.0,
     workers: Annotated[int, typer.Option(min=1, help="Partitioned ingest workers; each kill picks one.")] = 1,
     ledger: Annotated[Path | None, typer.Option(help="Also write every acked event here, for `hub verify`.")] = None,
+    broker: Annotated[str, typer.Option(
+        help="mosquitto, or nats-cluster: three NATS nodes with MQTT and JetStream (nats-server).")] = "mosquitto",
+    node_kills: Annotated[int, typer.Option(
+        help="nats-cluster: times one broker node is killed -9 mid-stream, then brought back.")] = 0,
 ) -> None:
     """Kill -9 ingest again and again while homes publish, then (if asked) publish malformed messages and
     restart the broker and PostgreSQL; verify nothing acked was lost or doubled and every bad message was
@@ -355,11 +359,13 @@ def chaos(
                f"{postgres_restarts} PostgreSQL restarts while {homes} homes publish {rate:g} events/s", err=True)
     cfg = ChaosConfig(kills=kills, homes=homes, events_per_s=rate, seed=seed, malformed=malformed,
                       broker_restarts=broker_restarts, postgres_restarts=postgres_restarts, outage_s=outage,
-                      workers=workers)
+                      workers=workers, broker=broker, node_kills=node_kills)
     result = run_chaos(_require(settings.database_url, "DATABASE_URL"), cfg, ledger_path=ledger,
                        progress=lambda line: typer.echo(line, err=True))
     typer.echo(json.dumps(result))
     append_result(result, REPO / "bench" / "reliability.md", title="Reliability results (hub chaos)")
+    if broker != "mosquitto":
+        append_result(result)  # the scale-out figures live with the other benchmarks too
     raise typer.Exit(0 if result["ok"] else 1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -9,6 +10,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,12 @@ class BrokerAddress:
     ca_file: str | None = None  # CA the broker's certificate must chain to (unset: the system's CAs)
     cert_file: str | None = None  # client certificate, for a broker listener that requires one
     key_file: str | None = None  # its private key (unset: inside cert_file)
+    # Further nodes of a clustered broker (mqtt://h1:1883,h2:1883,...): tried in turn when one goes.
+    others: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def nodes(self) -> tuple[tuple[str, int], ...]:
+        return ((self.host, self.port), *self.others)
 
 
 # TLS files a URL may carry as query parameters, e.g. mqtts://broker:8883?ca_file=/certs/ca.crt, so
@@ -29,7 +38,8 @@ TLS_FILE_PARAMETERS = ("ca_file", "cert_file", "key_file")
 
 
 def parse_mqtt_url(url: str) -> BrokerAddress:
-    """`mqtt://user:pass@host:1883` or `mqtts://host:8883?ca_file=...` → BrokerAddress."""
+    """`mqtt://user:pass@host:1883`, `mqtts://host:8883?ca_file=...`, or the nodes of a broker cluster,
+    `mqtt://host1:1883,host2:1883` → BrokerAddress."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
         raise ValueError(f"MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
@@ -37,12 +47,23 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
     files = _tls_files(parts.query)
     if files and not tls:
         raise ValueError(f"MQTT_URL carries TLS files ({', '.join(files)}) but is not mqtts://")
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    default_port = 8883 if tls else 1883
+    nodes = []
+    for host in hosts.split(","):
+        node = urlsplit(f"//{credentials}@{host}" if credentials else f"//{host}")
+        try:
+            port = node.port
+        except ValueError:
+            raise ValueError(f"MQTT_URL has a bad port in {host!r}") from None
+        nodes.append((node.hostname or "127.0.0.1", port or default_port))
     return BrokerAddress(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or (8883 if tls else 1883),
+        host=nodes[0][0],
+        port=nodes[0][1],
         tls=tls,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
+        others=tuple(nodes[1:]),
         **files,
     )
 
@@ -116,9 +137,36 @@ def connect_properties(session_expiry_s: int, receive_maximum: int = 65535) -> P
     return props
 
 
+def _fail_over(client: mqtt.Client, broker: BrokerAddress) -> None:
+    """With a clustered broker, each lost or failed connection moves the client on to the next node; the
+    cluster keeps the persistent session, so what was unacked is redelivered from there."""
+    nodes = broker.nodes
+    at = [0]
+    own_disconnect = client.on_disconnect
+
+    def next_node(*_args: object) -> None:
+        at[0] = (at[0] + 1) % len(nodes)
+        host, port = nodes[at[0]]
+        # paho's host/port setters refuse while its state is "connection lost", which is exactly when the
+        # next node is wanted; its reconnect reads these two attributes (paho 2.x, pinned below 3).
+        client._host, client._port = host, port
+        log.warning("broker node lost; trying %s:%s next", host, port)
+
+    def on_disconnect(*args: object) -> None:
+        if own_disconnect is not None:
+            own_disconnect(*args)
+        next_node()  # after a deliberate disconnect too: harmless, nothing reconnects then
+
+    client.on_disconnect = on_disconnect
+    client.on_connect_fail = next_node
+
+
 def connect(client: mqtt.Client, broker: BrokerAddress, *, protocol: str, persistent: bool,
             session_expiry_s: int = 0, keepalive: int = 30) -> None:
-    """Start connecting; with MQTT 5 a persistent session means clean_start=False plus an expiry."""
+    """Start connecting; with MQTT 5 a persistent session means clean_start=False plus an expiry. With
+    several broker nodes in the URL, a lost connection fails over to the next (callbacks already set)."""
+    if broker.others:
+        _fail_over(client, broker)
     if protocol == "5":
         client.connect_async(
             broker.host, broker.port, keepalive=keepalive,

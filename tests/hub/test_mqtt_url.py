@@ -56,3 +56,15 @@ def test_a_username_without_password_keeps_password_none() -> None:
 def test_other_schemes_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="MQTT_URL"):
         parse_mqtt_url(url)
+
+
+def test_a_broker_cluster_is_its_nodes_in_order() -> None:
+    address = parse_mqtt_url("mqtt://hub:pw@node-a:1883,node-b:1884,node-c")
+
+    assert address.nodes == (("node-a", 1883), ("node-b", 1884), ("node-c", 1883))
+    assert (address.host, address.port, address.username, address.password) == ("node-a", 1883, "hub", "pw")
+
+
+def test_a_bad_port_in_a_cluster_url_is_named() -> None:
+    with pytest.raises(ValueError, match="node-b:x"):
+        parse_mqtt_url("mqtt://node-a:1883,node-b:x")
