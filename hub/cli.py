@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from hub.cli_bench import bench_app
 from hub.cli_care import care_app
 from hub.cli_security import register_security_commands
 from hub.cli_users import user_app
@@ -279,49 +280,10 @@ def evaluate(
     typer.echo(f"report written to {report}", err=True)
 
 
-bench_app = typer.Typer(help="Benchmarks; each prints one JSON line and appends to bench/results.md.")
-app.add_typer(bench_app, name="bench")
+app.add_typer(bench_app, name="bench")  # ingest, flood, latency, detect, console
 register_security_commands(app)
 app.add_typer(care_app)  # import-fhir, import-csv, sync-fhir, simulate-care-records
 app.add_typer(user_app, name="user")  # add, list, disable
-
-
-@bench_app.command("ingest")
-def bench_ingest(
-    homes: Annotated[int, typer.Option(help="Homes the events come from.")] = 200,
-    events: Annotated[int, typer.Option(help="Events to publish.")] = 20000,
-    workers: Annotated[int, typer.Option(min=1, help="Partitioned ingest workers (one a core).")] = 1,
-) -> None:
-    """Publish → committed row → app ack, through a private Mosquitto and the configured PostgreSQL,
-    beside the raw broker (mosquitto_pub → mosquitto_sub), raw COPY and one-INSERT-per-message figures."""
-    import json
-
-    from hub.bench import append_result
-    from hub.bench import bench_ingest as run
-
-    settings = _settings("bench")
-    result = run(_require(settings.database_url, "DATABASE_URL"), homes, events,
-                 progress=lambda line: typer.echo(line, err=True), workers=workers)
-    typer.echo(json.dumps(result))
-    append_result(result)
-
-
-@bench_app.command("flood")
-def bench_flood(
-    events: Annotated[int, typer.Option(help="Activity events the flooding home sends.")] = 10_000,
-    presses: Annotated[int, typer.Option(help="Pendant presses from another home, quiet and during the flood.")] = 40,
-) -> None:
-    """Pendant-press latency of one home while another floods the hub, and the fate of every flood event."""
-    import json
-
-    from hub.bench import append_result
-    from hub.bench_flood import bench_flood as run
-
-    settings = _settings("bench")
-    result = run(_require(settings.database_url, "DATABASE_URL"), events, presses,
-                 progress=lambda line: typer.echo(line, err=True))
-    typer.echo(json.dumps(result))
-    append_result(result)
 
 
 @app.command("chaos")

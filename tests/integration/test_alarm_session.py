@@ -9,16 +9,9 @@ import pytest
 
 from ingest.alarm_session import device_filter
 from tests.support.home import event
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def _wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_press_passes_while_the_main_session_is_stuck_and_is_acked_once(conn, homes, ingest, unit_factory):
@@ -27,7 +20,7 @@ def test_press_passes_while_the_main_session_is_stuck_and_is_acked_once(conn, ho
     motion = home.find("pir").device_id
     session = ingest.alarm_session
     assert session is not None, "the alarm session is on by default"
-    _wait_for(lambda: session.covers(device_filter(home.home_id, pendant)))
+    wait_for(lambda: session.covers(device_filter(home.home_id, pendant)))
     assert not session.covers(device_filter(home.home_id, motion)), "only alarm-capable devices"
 
     unit = unit_factory(home.home_id)

@@ -15,17 +15,10 @@ import pytest
 from hub.chaos import _env
 from hub.nats_cluster import NatsCluster
 from simulators.unit import HomeUnit
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(shutil.which("nats-server") is None, reason="needs nats-server (Debian: nats-server)")]
-
-
-def _wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
 
 
 def test_killing_the_hubs_broker_node_loses_nothing_acked(conn, db_url, homes, tmp_path):
@@ -37,7 +30,7 @@ def test_killing_the_hubs_broker_node_loses_nothing_acked(conn, db_url, homes, t
                               env=_env(db_url, url, f"hub-cluster-{uuid.uuid4().hex[:6]}", NatsCluster.protocol))
     unit = HomeUnit(home.home_id, url, protocol=NatsCluster.protocol, retry_after_s=2.0, max_retry_after_s=4.0)
     try:
-        _wait_for(lambda: "ingest ready" in (tmp_path / "ingest.log").read_text())
+        wait_for(lambda: "ingest ready" in (tmp_path / "ingest.log").read_text(), timeout=60, every=0.1)
         unit.start()
         assert unit.wait_connected(15)
         motion, pendant = home.find("pir"), home.find("pendant")
@@ -48,12 +41,12 @@ def test_killing_the_hubs_broker_node_loses_nothing_acked(conn, db_url, homes, t
                 time.sleep(0.01)
 
         burst(30)
-        _wait_for(lambda: unit.pending_count() == 0)
+        wait_for(lambda: unit.pending_count() == 0, timeout=60, every=0.1)
         cluster.kill(0)  # every client starts on the first node listed: the hub and the home both go
         unit.send(pendant.device_id, "pendant_press")
         burst(30)
         try:
-            _wait_for(lambda: unit.pending_count() == 0, timeout=90)
+            wait_for(lambda: unit.pending_count() == 0, timeout=90, every=0.1)
         except AssertionError:
             print("INGEST LOG", (tmp_path / "ingest.log").read_text()[-4000:])
             print("PENDING", unit.pending_count(), unit.ledger.stats())

@@ -3,13 +3,13 @@ nothing it sent is lost: each event is stored or kept as a dead letter, and each
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from hub.settings import Settings
 from tests.support.home import event
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -24,14 +24,6 @@ def limited_ingest(settings: Settings, db_url: str, broker) -> Iterator[object]:
     assert service.connected.wait(10), "ingest did not connect to the broker"
     yield service
     service.stop()
-
-
-def _wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_flood_is_limited_flagged_and_kept_while_alarms_and_other_homes_pass(conn, homes, limited_ingest,
@@ -75,7 +67,7 @@ def test_flood_is_limited_flagged_and_kept_while_alarms_and_other_homes_pass(con
     alarms = dict(conn.execute("SELECT home_id, count(*) FROM alerts WHERE kind = 'pendant_press' GROUP BY 1"))
     assert alarms == {flooding.home_id: 1, quiet.home_id: 1}
 
-    _wait_for(lambda: conn.execute(
+    wait_for(lambda: conn.execute(
         "SELECT count(*) FROM alerts WHERE kind = 'home_flooding' AND home_id = %s AND priority = 4",
         (flooding.home_id,)).fetchone()[0] == 1)
     explanation = conn.execute("SELECT explanation FROM alerts WHERE kind = 'home_flooding'").fetchone()[0]
