@@ -10,16 +10,9 @@ import pytest
 
 from simulators.homes import HomeSpec
 from tests.support.home import event
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def _wait_for(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_pendant_press_is_stored_acked_and_raises_an_emergency(conn, homes: list[HomeSpec], ingest, unit_factory):
@@ -125,7 +118,7 @@ def test_topic_identity_mismatch_and_malformed_topics_are_dead_lettered(conn, ho
     [ack] = unit.wait_acks(1)
     assert ack["status"] == "rejected" and "does not match the topic" in ack["reason"]
     unit.publish("x", event(1, "motion"), topic=f"tec/v1/{home.home_id}/pir/kitchen/event")
-    _wait_for(lambda: conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 2)
+    wait_for(lambda: conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 2, timeout=10)
     reasons = [r[0] for r in conn.execute("SELECT reason FROM dead_letters ORDER BY id")]
     assert "is not tec/v1/{home_id}/{device_id}/event" in reasons[1]
 
@@ -152,13 +145,14 @@ def test_unit_offline_status_raises_unit_offline_and_online_clears_it(conn, home
     now = datetime.now(UTC)
     status_topic = f"tec/v1/{home.home_id}/status"
     unit.publish("", b'{"state":"offline","ts":"%s"}' % now.isoformat().encode(), topic=status_topic)
-    _wait_for(lambda: conn.execute("SELECT count(*) FROM alerts WHERE kind = 'unit_offline'").fetchone()[0] == 1)
+    wait_for(lambda: conn.execute("SELECT count(*) FROM alerts WHERE kind = 'unit_offline'").fetchone()[0] == 1,
+             timeout=10)
     assert conn.execute("SELECT unit_state FROM homes WHERE home_id = %s", (home.home_id,)).fetchone() == (
         "offline",)
     later = (now + timedelta(seconds=5)).isoformat().encode()
     unit.publish("", b'{"state":"online","ts":"%s"}' % later, topic=status_topic)
-    _wait_for(lambda: conn.execute("SELECT condition FROM alerts WHERE kind = 'unit_offline'").fetchone()
-              == ("cleared",))
+    wait_for(lambda: conn.execute("SELECT condition FROM alerts WHERE kind = 'unit_offline'").fetchone()
+              == ("cleared",), timeout=10)
     # The same state again (a retained copy seen on resubscribe) changes nothing.
     unit.publish("", b'{"state":"online","ts":"%s"}' % later, topic=status_topic)
     time.sleep(0.5)
@@ -173,10 +167,11 @@ def test_a_last_will_older_than_the_online_status_still_raises_unit_offline(conn
     connected_at = datetime.now(UTC)
     unit.publish("", b'{"state":"online","ts":"%s"}' % (connected_at + timedelta(seconds=1)).isoformat().encode(),
                  topic=status_topic)
-    _wait_for(lambda: conn.execute("SELECT unit_state FROM homes WHERE home_id = %s", (home.home_id,)).fetchone()
-              == ("online",))
+    wait_for(lambda: conn.execute("SELECT unit_state FROM homes WHERE home_id = %s", (home.home_id,)).fetchone()
+              == ("online",), timeout=10)
     unit.publish("", b'{"state":"offline","ts":"%s"}' % connected_at.isoformat().encode(), topic=status_topic)
-    _wait_for(lambda: conn.execute("SELECT count(*) FROM alerts WHERE kind = 'unit_offline'").fetchone()[0] == 1)
+    wait_for(lambda: conn.execute("SELECT count(*) FROM alerts WHERE kind = 'unit_offline'").fetchone()[0] == 1,
+             timeout=10)
 
 
 def test_device_last_seen_is_updated_for_supervision(conn: psycopg.Connection, homes, ingest, unit_factory):
