@@ -21,15 +21,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from hub.mqtt import BrokerAddress, connect, make_client
+from hub.mqtt import BrokerAddress
 from hub.settings import Settings
-from ingest.contract import ALARM_TYPES, TOPIC_ROOT, peek_type
+from ingest.contract import TOPIC_ROOT, ack_topic, names_alarm
+from ingest.mqtt_link import MqttLink
+from ingest.mqtt_wire import Publish
 from ingest.partition import Partition, chunks
-from ingest.writer import Outcome, Received
+from ingest.writer import Outcome, Received, ack_payload
 
 log = logging.getLogger(__name__)
 
@@ -106,22 +106,22 @@ class AlarmSession:
         self.partition = partition
         self.database_url = database_url
         self._deliver = deliver
-        self.generation = 0
         self.wanted: frozenset[str] = frozenset()  # filters for the registered alarm devices
-        self._pending: dict[int, list[str]] = {}  # SUBSCRIBE mid → its filters, until the SUBACK
+        self._pending: dict[int, list[str]] = {}  # SUBSCRIBE packet id → its filters, until the SUBACK
         self.covered: frozenset[str] = frozenset()  # filters the broker has confirmed
         self._lock = threading.Lock()
-        self.client = make_client(
-            partition.client_id(settings.mqtt_client_id) + "-alarms", broker, protocol=settings.mqtt_protocol,
-            persistent=True, manual_ack=True,
-            username=broker.username or settings.mqtt_username, password=broker.password or settings.mqtt_password,
+        username = broker.username or settings.mqtt_username or None
+        self.link = MqttLink(
+            partition.client_id(settings.mqtt_client_id) + "-alarms", broker, v5=settings.mqtt_protocol == "5",
+            persistent=True, session_expiry_s=settings.mqtt_session_expiry_s, username=username,
+            password=(broker.password or settings.mqtt_password or None) if username else None,
+            on_connect=self._on_connect, on_publishes=self._on_messages, on_suback=self._on_subscribe,
+            on_disconnect=self._on_disconnect,
         )
-        self.client.max_inflight_messages_set(0)  # as the main session: no quadratic rescan on PUBACK
-        self.client.max_queued_messages_set(0)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
-        self.client.on_disconnect = self._on_disconnect
+
+    @property
+    def generation(self) -> int:
+        return self.link.generation
 
     # -- registered alarm devices ------------------------------------------------------------------
 
@@ -138,10 +138,10 @@ class AlarmSession:
             added, removed = wanted - self.wanted, self.wanted - wanted
             self.wanted = wanted
             self.covered -= removed
-        if self.client.is_connected():
+        if self.link.connected:
             self._subscribe(added)
             for chunk in chunks(removed):
-                self.client.unsubscribe(chunk)
+                self.link.unsubscribe(chunk)
         if added or removed:
             log.info("alarm session: %d alarm devices (+%d, -%d)", len(wanted), len(added), len(removed))
         return len(added), len(removed)
@@ -150,45 +150,49 @@ class AlarmSession:
         """True once the broker has confirmed this session's subscription to `topic`."""
         return topic in self.covered
 
-    # -- MQTT (network thread: never blocks) -------------------------------------------------------
+    # -- MQTT (the link's I/O thread: never blocks) -----------------------------------------------
 
     def _subscribe(self, filters: Iterable[str]) -> None:
         for chunk in chunks(filters):
-            # Held across the call so a fast SUBACK cannot look for the mid before it is recorded.
+            # Held across the call so a fast SUBACK cannot look for the packet id before it is recorded.
             with self._lock:
-                if self.settings.mqtt_protocol == "5":
-                    _, mid = self.client.subscribe([(f, SubscribeOptions(qos=1, noLocal=True)) for f in chunk])
-                else:
-                    _, mid = self.client.subscribe([(f, 1) for f in chunk])
-                self._pending[mid or 0] = chunk
+                self._pending[self.link.subscribe(chunk)] = chunk
 
-    def _on_connect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,
-                    _props: object = None) -> None:
-        if getattr(reason, "is_failure", False):
-            log.error("broker refused the hub's alarm session: %s", reason)
-            return
-        self.generation += 1
+    def _on_connect(self, _session_present: bool) -> None:
         with self._lock:
             wanted = self.wanted
         self._subscribe(wanted)  # the session usually still has them; subscribing again is harmless
 
-    def _on_disconnect(self, *_args: object) -> None:
+    def _on_disconnect(self, _reason: str) -> None:
         # Until this session is back and subscribed, the main session acks alarms itself.
         with self._lock:
             self.covered = frozenset()
         log.warning("alarm session lost the broker; alarms go through the main session meanwhile")
 
-    def _on_subscribe(self, _client: mqtt.Client, _userdata: object, mid: int, *_args: object) -> None:
+    def _on_subscribe(self, packet_id: int, granted: bytes) -> None:
         with self._lock:
-            confirmed = self._pending.pop(mid, [])
+            confirmed = self._pending.pop(packet_id, [])
+            if any(code >= 0x80 for code in granted):
+                log.error("the broker refused the alarm session's subscriptions (codes %s)", sorted(set(granted)))
+                return
             self.covered = (self.covered | frozenset(confirmed)) & self.wanted
 
-    def _on_message(self, client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        if peek_type(message.payload) in ALARM_TYPES:
-            self._deliver(Received(message.topic, message.payload, message.mid, message.qos, self.generation,
-                                   urgent=True, session="alarm"))
-        elif message.qos > 0:
-            client.ack(message.mid, message.qos)  # the main session stores (or dead-letters) its own copy
+    def _on_messages(self, publishes: list[Publish], generation: int) -> None:
+        others = []
+        for message in publishes:
+            if names_alarm(message.payload):
+                self._deliver(Received(message.topic, message.payload, message.packet_id, message.qos, generation,
+                                       urgent=True, session="alarm"))
+            elif message.qos > 0:
+                others.append(message.packet_id)
+        if others:
+            self.link.send((), others, generation)  # the main session stores (or dead-letters) its own copy
+
+    def acknowledge(self, outcome: Outcome, tell_unit: bool) -> None:
+        """After commit: the app-level ack to the unit, then the PUBACK, on this session (any thread)."""
+        message = outcome.message
+        ack = [(ack_topic(outcome.home_id, outcome.device_id), ack_payload(outcome))] if tell_unit else []  # type: ignore[arg-type]
+        self.link.send(ack, [message.mid] if message.qos > 0 else [], message.generation)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -197,10 +201,7 @@ class AlarmSession:
             self.refresh()
         except psycopg.Error:
             log.exception("alarm session: could not read the alarm devices yet; the main session hears them")
-        connect(self.client, self.broker, protocol=self.settings.mqtt_protocol, persistent=True,
-                session_expiry_s=self.settings.mqtt_session_expiry_s)
-        self.client.loop_start()
+        self.link.start()
 
     def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.link.stop()

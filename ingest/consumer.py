@@ -1,10 +1,11 @@
-"""The ingest process: a paho-mqtt network loop that only enqueues, and two writer lanes (alarms, and
+"""The ingest process: an MQTT session whose I/O thread only enqueues, and two writer lanes (alarms, and
 everything else) that store batches and then ack.
 
-Why this shape: paho's callbacks run on its network thread, and blocking there stalls keep-alives and
-every other delivery, so `on_message` only peeks at the event type and appends to a lane's queue. Each
-lane takes whatever has arrived (one event when idle, up to `ingest_batch_max` under load), commits it,
-and only then sends the app-level ack to the home unit and the MQTT PUBACK to the broker (manual_ack).
+Why this shape: the session's callbacks run on its I/O thread, and blocking there stalls keep-alives and
+every other delivery, so `_on_messages` only peeks at each event's type and appends it to a lane's queue.
+Each lane takes whatever has arrived (one event when idle, up to `ingest_batch_max` under load), commits
+it, and only then sends the app-level acks to the home units and the MQTT PUBACKs to the broker, one write
+per batch (`ingest.mqtt_link`).
 A crash before commit leaves the message unacked in the hub's persistent session, so the broker
 delivers it again. Alarms have their own lane, and alarm-capable devices a second session of their own
 (`ingest/alarm_session.py`), so a press waits neither behind a large batch of another home's activity
@@ -21,22 +22,28 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from alerts import engine
-from hub.mqtt import BrokerAddress, connect, make_client, parse_mqtt_url
+from hub.mqtt import BrokerAddress, parse_mqtt_url
 from hub.settings import Settings
 from ingest.alarm_session import AlarmCopies, AlarmSession
-from ingest.contract import ALARM_TYPES, TOPIC_ROOT, ack_topic, parse_topic, peek_type
+from ingest.contract import TOPIC_ROOT, ack_topic, names_alarm
 from ingest.lane import Lane
+from ingest.mqtt_link import MqttLink
+from ingest.mqtt_wire import Publish
 from ingest.partition import HomeSubscriptions, Partition, chunks, home_filter
 from ingest.ratelimit import FloodReport, HomeRateLimiter
 from ingest.writer import Outcome, Received, ack_payload
 
 log = logging.getLogger(__name__)
 SUBSCRIPTION = f"{TOPIC_ROOT}/#"
+
+
+def _event_home(topic: str) -> str | None:
+    """The home of an event topic, cheaply (every bulk message passes here); the writer checks the rest."""
+    parts = topic.split("/")
+    return parts[2] if len(parts) == 5 and parts[4] == "event" else None
 
 
 class IngestService:
@@ -53,7 +60,6 @@ class IngestService:
         self.counts: Counter[str] = Counter()
         self.connected = threading.Event()  # set once subscribed: from then on nothing published is missed
         self._stop = threading.Event()
-        self._generation = 0
         self._counts_lock = threading.Lock()
         # Alarms have a lane of their own: a pendant press never waits behind a big batch being committed.
         self._alarms = Lane("alarms", database_url, self._stop, batch_max=100, batch_wait_s=0.0,
@@ -61,38 +67,26 @@ class IngestService:
         self._bulk = Lane("bulk", database_url, self._stop, batch_max=settings.ingest_batch_max,
                           batch_wait_s=settings.ingest_batch_wait_ms / 1000, screen=self._screen,
                           on_outcomes=self._acknowledge, on_idle=self._flag_floods)
-        self.client = self._make_client()
+        self.link = self._make_link()
         self.alarm_session = AlarmSession(settings, self.broker, self.partition, database_url,
                                           self._alarms.queue.put) if settings.ingest_alarm_session else None
         if self.alarm_session is not None:
             self._alarms.copies = AlarmCopies()
 
-    # -- MQTT side (network thread: never blocks) --------------------------------------------------
+    # -- MQTT side (the link's I/O thread: never blocks) -------------------------------------------
 
-    def _make_client(self) -> mqtt.Client:
+    def _make_link(self) -> MqttLink:
         s = self.settings
-        client = make_client(
-            self.partition.client_id(s.mqtt_client_id), self.broker, protocol=s.mqtt_protocol, persistent=True,
-            manual_ack=True,
-            username=self.broker.username or s.mqtt_username, password=self.broker.password or s.mqtt_password,
+        username = self.broker.username or s.mqtt_username or None
+        return MqttLink(
+            self.partition.client_id(s.mqtt_client_id), self.broker, v5=s.mqtt_protocol == "5", persistent=True,
+            session_expiry_s=s.mqtt_session_expiry_s, username=username,
+            password=(self.broker.password or s.mqtt_password or None) if username else None,
+            on_connect=self._on_connect, on_publishes=self._on_messages, on_suback=self._on_subscribe,
+            on_disconnect=self._on_disconnect,
         )
-        # Unlimited: with a cap, paho rescans every message in flight on each PUBACK (quadratic under
-        # load, the top of the ingest profile); the broker acks QoS 1 from the hub as fast as it reads it.
-        client.max_inflight_messages_set(0)
-        client.max_queued_messages_set(0)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
-        return client
 
-    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object, reason: object,
-                    _props: object = None) -> None:
-        if getattr(reason, "is_failure", False):
-            log.error("broker refused the hub's connection: %s", reason)
-            return
-        self._generation += 1
-        log.info("connected to broker %s:%s (session %d)", self.broker.host, self.broker.port, self._generation)
+    def _on_connect(self, _session_present: bool) -> None:
         filters = [SUBSCRIPTION] if self.partition.whole else [home_filter(h) for h in self.homes.subscribed]
         self._suback_pending = set()
         if not filters:
@@ -101,15 +95,13 @@ class IngestService:
             self._suback_pending.add(self._subscribe(chunk))
 
     def _subscribe(self, filters: list[str]) -> int:
-        if self.settings.mqtt_protocol == "5":
-            # no_local: the hub does not need its own acks echoed back.
-            options = SubscribeOptions(qos=1, noLocal=True)
-            _, mid = self.client.subscribe([(f, options) for f in filters])
-        else:
-            _, mid = self.client.subscribe([(f, 1) for f in filters])
-        return mid or 0
+        # With MQTT 5 the filters are no-local: the hub does not need its own acks echoed back.
+        return self.link.subscribe(filters)
 
-    def _on_subscribe(self, _client: mqtt.Client, _userdata: object, mid: int, *_args: object) -> None:
+    def _on_subscribe(self, mid: int, granted: bytes) -> None:
+        if any(code >= 0x80 for code in granted):
+            log.error("the broker refused some of the hub's subscriptions (codes %s): check the hub account's ACL",
+                      sorted({c for c in granted if c >= 0x80}))
         self._suback_pending.discard(mid)
         if not self._suback_pending and not self.connected.is_set():
             what = SUBSCRIPTION if self.partition.whole else (
@@ -132,7 +124,7 @@ class IngestService:
         for chunk in chunks(home_filter(h) for h in added):
             self._subscribe(chunk)
         for chunk in chunks(home_filter(h) for h in removed):
-            self.client.unsubscribe(chunk)
+            self.link.unsubscribe(chunk)
         self.homes.applied(added, removed)
         if added or removed:
             log.info("partition %s: subscribed to %d new homes, left %d", self.partition, len(added), len(removed))
@@ -155,16 +147,17 @@ class IngestService:
             except Exception:  # the database may be down; meanwhile the main session hears these devices too
                 log.exception("could not refresh the alarm devices")
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,
-                       _props: object = None) -> None:
+    def _on_disconnect(self, reason: str) -> None:
         self.connected.clear()
         if not self._stop.is_set():
             log.warning("lost the broker (%s); reconnecting, unacked messages will be redelivered", reason)
 
-    def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        urgent = peek_type(message.payload) in ALARM_TYPES
-        received = Received(message.topic, message.payload, message.mid, message.qos, self._generation, urgent=urgent)
-        (self._alarms if urgent else self._bulk).queue.put(received)
+    def _on_messages(self, publishes: list[Publish], generation: int) -> None:
+        to_alarms, to_bulk = self._alarms.queue.put, self._bulk.queue.put
+        for message in publishes:
+            urgent = names_alarm(message.payload)
+            (to_alarms if urgent else to_bulk)(Received(message.topic, message.payload, message.packet_id,
+                                                        message.qos, generation, urgent=urgent))
 
     # -- writer side -------------------------------------------------------------------------------
 
@@ -173,10 +166,10 @@ class IngestService:
         now = time.monotonic()
         screened = []
         for message in batch:
-            topic = None if message.urgent else parse_topic(message.topic)
-            if topic is not None and topic.leaf == "event" and not self.limiter.admit(topic.home_id, now):
+            home_id = None if message.urgent else _event_home(message.topic)
+            if home_id is not None and not self.limiter.admit(home_id, now):
                 message = replace(message, throttled=(
-                    f"rate limit: home {topic.home_id} sent more than {self.settings.ingest_home_rate_per_s:g} "
+                    f"rate limit: home {home_id} sent more than {self.settings.ingest_home_rate_per_s:g} "
                     f"events/s (burst {self.settings.ingest_home_burst}); kept here, not stored as an event. "
                     "Check the home unit and its sensors"))
             screened.append(message)
@@ -218,24 +211,34 @@ class IngestService:
         )
 
     def _acknowledge(self, outcomes: list[Outcome]) -> None:
-        """After commit: the app-level ack to the unit, then the PUBACK to the broker. Called from both
-        lanes' threads; paho's publish and ack are thread-safe."""
+        """After commit: the app-level acks to the units, then the PUBACKs to the broker, on the session that
+        delivered each message. Called from both lanes' threads; both sessions are thread-safe."""
         with self._counts_lock:
             for outcome in outcomes:
                 self.counts[outcome.status] += 1
+        acks: list[tuple[str, bytes]] = []
+        pubacks: dict[int, list[int]] = {}  # by the connection that delivered them
         for outcome in outcomes:
             if outcome.hold:
                 continue
             message = outcome.message
-            via_alarm_session = message.session == "alarm" and self.alarm_session is not None
-            client = self.alarm_session.client if via_alarm_session else self.client
-            generation = self.alarm_session.generation if via_alarm_session else self._generation
-            if outcome.device_id and outcome.home_id and outcome.status != "ignored" and not outcome.twin:
-                client.publish(ack_topic(outcome.home_id, outcome.device_id), ack_payload(outcome), qos=1)
-            if message.qos > 0 and message.generation == generation:
-                # A message from an earlier connection will be redelivered; acking its stale mid could
-                # ack something else, and the redelivery is absorbed as a duplicate anyway.
-                client.ack(message.mid, message.qos)
+            tell_unit = outcome.device_id and outcome.home_id and outcome.status != "ignored" and not outcome.twin
+            if message.session == "alarm" and self.alarm_session is not None:
+                self.alarm_session.acknowledge(outcome, bool(tell_unit))
+                continue
+            if tell_unit:
+                acks.append((ack_topic(outcome.home_id, outcome.device_id), ack_payload(outcome)))  # type: ignore[arg-type]
+            if message.qos > 0:
+                # A message from an earlier connection will be redelivered; acking its stale id could ack
+                # something else, and the redelivery is absorbed as a duplicate anyway (the link drops those).
+                pubacks.setdefault(message.generation, []).append(message.mid)
+        if not pubacks:
+            if acks:
+                self.link.send(acks, (), self.link.generation)
+            return
+        for generation, ids in pubacks.items():
+            self.link.send(acks, ids, generation)
+            acks = []
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -244,9 +247,7 @@ class IngestService:
             # Known before connecting, so the first SUBSCRIBE already covers every owned home.
             self.homes.applied(self.homes.changes(self._registered_homes())[0], ())
             threading.Thread(target=self._follow_homes, name="ingest-homes", daemon=True).start()
-        connect(self.client, self.broker, protocol=self.settings.mqtt_protocol, persistent=True,
-                session_expiry_s=self.settings.mqtt_session_expiry_s)
-        self.client.loop_start()
+        self.link.start()
         if self.alarm_session is not None:
             self.alarm_session.start()
             if self.partition.whole:
@@ -259,7 +260,6 @@ class IngestService:
         self._stop.set()
         self._alarms.join(timeout)
         self._bulk.join(timeout)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.link.stop()
         if self.alarm_session is not None:
             self.alarm_session.stop()

@@ -24,7 +24,7 @@ def test_press_passes_while_the_main_session_is_stuck_and_is_acked_once(conn, ho
     assert not session.covers(device_filter(home.home_id, motion)), "only alarm-capable devices"
 
     unit = unit_factory(home.home_id)
-    ingest.client.loop_stop()  # the main session hears nothing more, as if buried under a flood
+    ingest.link.pause_reading()  # the main session hears nothing more, as if buried under a flood
     try:
         unit.publish(motion, event(1, "motion", value=1, room="lounge"))
         unit.publish(pendant, event(1, "heartbeat"))  # not an alarm: left to the main session
@@ -36,7 +36,7 @@ def test_press_passes_while_the_main_session_is_stuck_and_is_acked_once(conn, ho
         time.sleep(0.5)
         assert len(unit.wait_acks(1, timeout=0.1)) == 1, "nothing else can be acked while the main session is stuck"
     finally:
-        ingest.client.loop_start()
+        ingest.link.resume_reading()
 
     acks = unit.wait_acks(3, timeout=15)
     time.sleep(1.0)  # the main session's copy of the press is a duplicate: it must not be acked again
