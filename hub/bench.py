@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 
 from hub import db
+from hub.bench_cpu import CpuMeter
 from hub.bench_load import AckReader, BurstPublisher
 from hub.bench_raw import bench_payload, copy_rate, per_message_insert_rate, raw_broker_rate
 from hub.embedded import PrivateMosquitto
@@ -103,9 +104,10 @@ def _hub_run(stack: BenchStack, plan: list[tuple[str, int]], ts: str, progress: 
     messages = [(f"tec/v1/{home_id}/pir-kitchen/event", home_id, seq, bench_payload(seq, ts).encode())
                 for home_id, seq in plan]
     progress(f"hub: publishing {len(plan)} events through {len(stack.workers)} ingest worker(s)…")
-    started = time.perf_counter()
-    sending = publisher.send(messages)
-    reader.done.wait(max(60.0, len(plan) / 500))
+    with CpuMeter({"ingest": [w.pid for w in stack.workers], "load generator": [os.getpid()]}) as cpu:
+        started = time.perf_counter()
+        sending = publisher.send(messages)
+        reader.done.wait(max(60.0, len(plan) / 500))
     reader.close()
     acked = [key for key in reader.acked_at if key in publisher.sent_at]
     finished = max((reader.acked_at[key] for key in acked), default=time.perf_counter())
@@ -114,7 +116,7 @@ def _hub_run(stack: BenchStack, plan: list[tuple[str, int]], ts: str, progress: 
             "publish_per_s": round(len(plan) / sending, 1),
             "p50_ms": round(_percentile(latencies, 50) * 1000, 1),
             "p99_ms": round(_percentile(latencies, 99) * 1000, 1),
-            "acked": len(acked), "statuses": reader.statuses}
+            "acked": len(acked), "statuses": reader.statuses, "cpu": cpu.report()}
 
 
 def _storage_bytes_per_event(conn: psycopg.Connection, mode: str, stored: int) -> dict[str, float]:
@@ -160,6 +162,7 @@ def bench_ingest(database_url: str, homes: int, events: int, progress: Any = pri
         "copy_per_s": copy, "publish_per_s": hub["publish_per_s"], "p50_ms": hub["p50_ms"], "p99_ms": hub["p99_ms"],
         "acked": hub["acked"], "stored": stored, "lost": events - stored, "statuses": hub["statuses"],
         "raw_broker_received": raw["raw_broker_received"], "ingest_peak_rss_mb": rss, **storage,
+        "cpu_during_hub_run": hub["cpu"], "cpu_during_raw_broker_run": raw["raw_broker_cpu"],
     }
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import psycopg
 
+from hub.bench_cpu import CpuMeter
 from hub.mqtt import connect, make_client, parse_mqtt_url
 
 RAW_TOPIC = "bench/raw"
@@ -51,19 +52,22 @@ def raw_broker_rate(broker_url: str, payloads: Sequence[str], timeout_s: float =
                                 "-i", f"raw-sub-{uuid.uuid4().hex[:6]}"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # subscribed by then: a QoS 1 message published before would not be delivered
-        started = time.perf_counter()
-        with path.open("rb") as source:
-            subprocess.run(["mosquitto_pub", *common, "-t", RAW_TOPIC, "-l", "-M", "1000",
-                            "-i", f"raw-pub-{uuid.uuid4().hex[:6]}"], stdin=source, check=True, timeout=timeout_s)
-        assert sub.stdout is not None
-        received = sum(1 for _ in sub.stdout)  # one line per message; ends when -C is reached
-        sub.wait(timeout_s)
-        elapsed = time.perf_counter() - started
+        with CpuMeter() as cpu:
+            started = time.perf_counter()
+            with path.open("rb") as source:
+                subprocess.run(["mosquitto_pub", *common, "-t", RAW_TOPIC, "-l", "-M", "1000",
+                                "-i", f"raw-pub-{uuid.uuid4().hex[:6]}"], stdin=source, check=True,
+                               timeout=timeout_s)
+            assert sub.stdout is not None
+            received = sum(1 for _ in sub.stdout)  # one line per message; ends when -C is reached
+            sub.wait(timeout_s)
+            elapsed = time.perf_counter() - started
     finally:
         path.unlink(missing_ok=True)
         if sub.poll() is None:
             sub.kill()
-    return {"raw_broker_per_s": round(received / elapsed, 1), "raw_broker_received": received}
+    return {"raw_broker_per_s": round(received / elapsed, 1), "raw_broker_received": received,
+            "raw_broker_cpu": cpu.report()}
 
 
 def copy_rate(database_url: str, rows: Sequence[tuple]) -> float:

@@ -69,35 +69,31 @@ ON CONFLICT DO NOTHING
 RETURNING home_id, device_id, seq
 """
 
+# One UPDATE per batch for every device heard: last seen, last seq and battery, and the sequence counters
+# (missing seqs are derived from them: last_seq - first_seq + 1 - stored_count). An event is out of order
+# when a higher seq of its device was stored earlier (in an earlier transaction, or earlier in this batch);
+# `d.last_seq` in the CTE is the value from before this update. The battery is the one reported with the
+# device's highest seq that reported one.
 _TOUCH_DEVICES = """
-UPDATE devices d
-SET last_seen_at = GREATEST(d.last_seen_at, %s),
-    last_seq = GREATEST(d.last_seq, v.q),
-    battery = COALESCE(v.b, d.battery)
-FROM json_to_recordset(%s::json) AS v(h text, d text, q bigint, b smallint)
-WHERE d.home_id = v.h AND d.device_id = v.d
-"""
-
-
-# Before the last-seen update: an event is out of order when a higher seq of its device was stored
-# earlier (in an earlier transaction, or earlier in this batch). Missing seqs are derived from these
-# counters: last_seq - first_seq + 1 - stored_count.
-_SEQUENCE_STATS = """
 WITH e AS (
-    SELECT v.h AS home_id, v.d AS device_id, v.q AS seq,
+    SELECT v.h AS home_id, v.d AS device_id, v.q AS seq, v.b AS battery,
            max(v.q) OVER (PARTITION BY v.h, v.d ORDER BY v.o
                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_max
-    FROM json_to_recordset(%s::json) AS v(h text, d text, q bigint, o int)
+    FROM json_to_recordset(%s::json) AS v(h text, d text, q bigint, b smallint, o int)
 ), per_device AS (
-    SELECT e.home_id, e.device_id, count(*) AS stored, min(e.seq) AS lowest,
-           count(*) FILTER (WHERE e.seq < GREATEST(d.last_seq, e.earlier_max)) AS late
+    SELECT e.home_id, e.device_id, count(*) AS stored, min(e.seq) AS lowest, max(e.seq) AS highest,
+           count(*) FILTER (WHERE e.seq < GREATEST(d.last_seq, e.earlier_max)) AS late,
+           (array_agg(e.battery ORDER BY e.seq DESC) FILTER (WHERE e.battery IS NOT NULL))[1] AS battery
     FROM e JOIN devices d USING (home_id, device_id)
     GROUP BY e.home_id, e.device_id
 )
 UPDATE devices d
 SET first_seq = LEAST(COALESCE(d.first_seq, p.lowest), p.lowest),
     stored_count = d.stored_count + p.stored,
-    out_of_order = d.out_of_order + p.late
+    out_of_order = d.out_of_order + p.late,
+    last_seen_at = GREATEST(d.last_seen_at, %s),
+    last_seq = GREATEST(d.last_seq, p.highest),
+    battery = COALESCE(p.battery, d.battery)
 FROM per_device p
 WHERE d.home_id = p.home_id AND d.device_id = p.device_id
 """
@@ -235,17 +231,9 @@ class EventWriter:
 
     @staticmethod
     def _touch_devices(conn: psycopg.Connection, events: list[Event], now: datetime) -> None:
-        if not events:
-            return
-        conn.execute(_SEQUENCE_STATS, (_json([{"h": e.home_id, "d": e.device_id, "q": e.seq, "o": i}
-                                              for i, e in enumerate(events)]),))
-        latest: dict[tuple[str, str], Event] = {}
-        for event in events:
-            held = latest.get((event.home_id, event.device_id))
-            if held is None or event.seq > held.seq or (event.battery is not None and held.battery is None):
-                latest[(event.home_id, event.device_id)] = event
-        conn.execute(_TOUCH_DEVICES, (now, _json([{"h": e.home_id, "d": e.device_id, "q": e.seq, "b": e.battery}
-                                                  for e in latest.values()])))
+        if events:
+            conn.execute(_TOUCH_DEVICES, (_json([{"h": e.home_id, "d": e.device_id, "q": e.seq, "b": e.battery, "o": i}
+                                                 for i, e in enumerate(events)]), now))
 
     @staticmethod
     def _raise_alerts(conn: psycopg.Connection, event: Event, now: datetime) -> None:
