@@ -19,7 +19,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 import psycopg
 
@@ -78,7 +77,7 @@ class AlarmCopies:
             first = self._first.get(key, (None, 0.0))[0] if self.paired(message) else None
             if first is not None and first.message.session != message.session:
                 del self._first[key]  # a later retry by the unit is a new pair
-                settled.append(replace(first, message=message, twin=True))
+                settled.append(first._replace(message=message, twin=True))
             elif self.paired(message) and key in in_batch:
                 later.append(message)
             else:

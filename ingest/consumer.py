@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import psycopg
@@ -168,7 +167,7 @@ class IngestService:
         for message in batch:
             home_id = None if message.urgent else _event_home(message.topic)
             if home_id is not None and not self.limiter.admit(home_id, now):
-                message = replace(message, throttled=(
+                message = message._replace(throttled=(
                     f"rate limit: home {home_id} sent more than {self.settings.ingest_home_rate_per_s:g} "
                     f"events/s (burst {self.settings.ingest_home_burst}); kept here, not stored as an event. "
                     "Check the home unit and its sensors"))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -71,8 +71,7 @@ class Topic:
     leaf: Literal["event", "status", "ack"]
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):  # one per message: a tuple is cheaper to make than a frozen dataclass
     home_id: str
     device_id: str
     seq: int

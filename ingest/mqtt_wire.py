@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 CONNECT, CONNACK, PUBLISH, PUBACK = 0x10, 0x20, 0x30, 0x40
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK = 0x82, 0x90, 0xA2, 0xB0
@@ -28,15 +29,13 @@ class ProtocolError(ValueError):
     """The broker sent something that is not MQTT: the connection is dropped and made again."""
 
 
-@dataclass(frozen=True, slots=True)
-class Packet:
+class Packet(NamedTuple):
     kind: int  # the first byte's high nibble, e.g. PUBLISH (0x30)
     flags: int  # the first byte's low nibble
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Publish:
+class Publish(NamedTuple):
     topic: str
     payload: bytes
     qos: int
