@@ -5,6 +5,10 @@ Ordering and convergence: a client is subscribed before its snapshot is read, so
 between the two; deltas carry the alert's version and clients keep the highest. If the LISTEN
 connection drops, changes may have been missed, so every client is disconnected and reconnects to a
 fresh snapshot. A client too slow to keep up is disconnected the same way rather than silently skipped.
+
+Cost: each change and each snapshot is read and rendered to JSON once (by PostgreSQL), and that same text
+goes to every client. Clients connecting together share one snapshot read, begun after all of them had
+subscribed; one that subscribes while a read is under way waits for the next.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from alerts.engine import NOTIFY_CHANNEL
@@ -28,15 +31,20 @@ from hub import db
 log = logging.getLogger(__name__)
 CLIENT_QUEUE_LIMIT = 2000
 RESYNC = object()  # queue marker: this client must reconnect for a fresh snapshot
+GONE = object()  # queue marker: the client has closed its end; stop sending to it
 
 
 class LiveAlerts:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, ping_every_s: float = 20.0) -> None:
         self.database_url = database_url
-        self.clients: set[asyncio.Queue[Any]] = set()
+        self.ping_every_s = ping_every_s
+        self.clients: set[asyncio.Queue[Any]] = set()  # per client: message texts, or a marker
         self.listening = asyncio.Event()
         self.pool: AsyncConnectionPool | None = None
         self._task: asyncio.Task[None] | None = None
+        self._pinger: asyncio.Task[None] | None = None
+        self._snapshot_waiters: list[asyncio.Future[str]] = []
+        self._snapshot_reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # Checked on checkout: after a database restart the idle connections are dead, and a snapshot must
@@ -48,12 +56,14 @@ class LiveAlerts:
                                         kwargs={"autocommit": True, "application_name": "telecare-hub-live"})
         await self.pool.open(wait=True, timeout=30)
         self._task = asyncio.create_task(self._listen_forever(), name="live-alerts-listener")
+        self._pinger = asyncio.create_task(self._ping_forever(), name="live-alerts-pinger")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._pinger, self._snapshot_reader):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.pool:
             await self.pool.close()
 
@@ -65,31 +75,64 @@ class LiveAlerts:
     def unsubscribe(self, queue: asyncio.Queue[Any]) -> None:
         self.clients.discard(queue)
 
-    async def snapshot(self) -> list[dict[str, Any]]:
-        assert self.pool is not None
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(queries.OPEN_ALERTS)
-            return await cur.fetchall()
+    async def snapshot_message(self) -> str:
+        """The snapshot message for a client that has already subscribed: every unresolved alert, read after
+        the caller subscribed (a read already under way when it asks is not shared with it)."""
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._snapshot_waiters.append(waiter)
+        if self._snapshot_reader is None or self._snapshot_reader.done():
+            self._snapshot_reader = asyncio.create_task(self._read_snapshots(), name="live-alerts-snapshots")
+        return await waiter
 
-    async def _alert(self, alert_id: int) -> dict[str, Any] | None:
-        assert self.pool is not None
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(queries.ALERT_BY_ID, (alert_id,))
-            return await cur.fetchone()
+    async def _read_snapshots(self) -> None:
+        while self._snapshot_waiters:
+            waiters, self._snapshot_waiters = self._snapshot_waiters, []
+            try:
+                message = await self._read_snapshot()
+            except Exception as exc:  # each waiting client fails as it would on a read of its own
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+                continue
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(message)
 
-    def _publish(self, message: Any) -> None:
+    async def _read_snapshot(self) -> str:
+        assert self.pool is not None
+        async with self.pool.connection() as conn:
+            rows = await (await conn.execute(queries.OPEN_ALERTS_JSON)).fetchall()
+        return ('{"type":"snapshot","alerts":[' + ",".join(row[0] for row in rows) + '],"server_time":'
+                + dumps(datetime.now(UTC)) + "}")
+
+    async def _alert_json(self, alert_id: int) -> str | None:
+        assert self.pool is not None
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute(queries.ALERT_BY_ID_JSON, (alert_id,))).fetchone()
+        return row[0] if row else None
+
+    def _publish(self, message: str) -> None:
+        """Queues one message text for every client: serialised once, whatever the number of clients."""
         for queue in list(self.clients):
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
                 log.warning("a console client fell behind; asking it to reconnect for a fresh snapshot")
-                self._force_resync(queue)
+                self._drop_backlog(queue)
+
+    async def _ping_forever(self) -> None:
+        """A ping to every client at a steady beat: pages tell a dead link by the pings stopping, and set their
+        clock by its server_time. One message for all, rather than a timer per client and per wait."""
+        while True:
+            await asyncio.sleep(self.ping_every_s)
+            self._publish(dumps({"type": "ping", "server_time": datetime.now(UTC)}))
 
     @staticmethod
-    def _force_resync(queue: asyncio.Queue[Any]) -> None:
+    def _drop_backlog(queue: asyncio.Queue[Any], marker: object = RESYNC) -> None:
+        """Empties a client's queue but for `marker`: what it had waiting is no longer worth sending."""
         while not queue.empty():
             queue.get_nowait()
-        queue.put_nowait(RESYNC)
+        queue.put_nowait(marker)
 
     async def _listen_forever(self) -> None:
         delay = 0.5
@@ -105,7 +148,7 @@ class LiveAlerts:
                     self.listening.set()
                     # Anyone who connected before this LISTEN may have missed a change: resync them all.
                     for queue in list(self.clients):
-                        self._force_resync(queue)
+                        self._drop_backlog(queue)
                     delay = 0.5
                     async for notice in conn.notifies():
                         await self._relay(notice.payload)
@@ -123,33 +166,27 @@ class LiveAlerts:
         except (ValueError, KeyError, TypeError):
             log.error("ignoring malformed notification %r", payload)
             return
-        alert = await self._alert(alert_id)
+        alert = await self._alert_json(alert_id)
         if alert is not None:
-            self._publish({"type": "alert", "alert": alert})
+            self._publish('{"type":"alert","alert":' + alert + "}")
 
 
-async def serve_client(websocket: Any, live: LiveAlerts, ping_every_s: float = 20.0) -> None:
-    """Snapshot, then deltas, until the client goes or must resync. The caller has accepted the socket."""
+async def serve_client(websocket: Any, live: LiveAlerts) -> None:
+    """Snapshot, then deltas and pings, until the client goes or must resync. The caller has accepted the socket."""
     queue = live.subscribe()
     receiver = asyncio.create_task(_drain_incoming(websocket))
+    # A client that closes its end is dropped at once, not at the next change sent to it.
+    receiver.add_done_callback(lambda _: live._drop_backlog(queue, GONE))
     try:
-        snapshot = await live.snapshot()
-        await websocket.send_text(dumps({"type": "snapshot", "alerts": snapshot,
-                                         "server_time": datetime.now(UTC)}))
-        while not receiver.done():
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, receiver}, timeout=ping_every_s,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                if not done:
-                    await websocket.send_text(dumps({"type": "ping", "server_time": datetime.now(UTC)}))
-                continue
-            message = getter.result()
+        await websocket.send_text(await live.snapshot_message())
+        while True:
+            message = await queue.get()
+            if message is GONE:
+                return
             if message is RESYNC:
                 await websocket.close(code=1012, reason="resync")
                 return
-            await websocket.send_text(dumps(message))
+            await websocket.send_text(message)
     finally:
         live.unsubscribe(queue)
         receiver.cancel()

@@ -23,7 +23,8 @@ STORABLE_TEXT = r"^[^\x00]*$"
 
 # Queue order: by priority; within it, alerts that came back unanswered by relatives (requeued and not yet
 # taken on again) first, longest-waiting first; then by when they were raised.
-QUEUE_ORDER = "a.priority, CASE WHEN a.handling = 'new' THEN a.requeued_at END NULLS LAST, a.raised_at"
+_QUEUE_ORDER = "{t}.priority, CASE WHEN {t}.handling = 'new' THEN {t}.requeued_at END NULLS LAST, {t}.raised_at"
+QUEUE_ORDER = _QUEUE_ORDER.format(t="a")
 
 _STATE_FILTER: dict[str, str] = {
     "open": "WHERE a.handling <> 'resolved' ORDER BY " + QUEUE_ORDER,
@@ -38,7 +39,12 @@ def list_alerts_sql(state: AlertState) -> str:
 
 
 ALERT_BY_ID = ALERT_VIEW + "WHERE a.id = %s"
-OPEN_ALERTS = ALERT_VIEW + "WHERE a.handling <> 'resolved' ORDER BY " + QUEUE_ORDER
+
+# The live stream's alerts as JSON text rendered by PostgreSQL: once per change or snapshot, whatever the number
+# of clients, and off the console's event loop, which every client's sends share. Same fields as ALERT_VIEW.
+OPEN_ALERTS_JSON = ("SELECT to_json(v)::text FROM (" + ALERT_VIEW + "WHERE a.handling <> 'resolved') v ORDER BY "
+                    + _QUEUE_ORDER.format(t="v"))
+ALERT_BY_ID_JSON = "SELECT to_json(v)::text FROM (" + ALERT_BY_ID + ") v"
 
 AUDIT_FOR_ALERT = """
 SELECT at, actor, action, rule, from_condition, to_condition, from_handling, to_handling, version, detail

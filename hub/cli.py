@@ -154,7 +154,7 @@ def serve(
     settings = _settings("console")
     application = create_app(settings, _database(settings), settings.mqtt_url)
     uvicorn.run(application, host=host or settings.console_host, port=port or settings.console_port,
-                log_level="warning", access_log=False,
+                log_level="warning", access_log=False, ws_per_message_deflate=settings.console_ws_compression,
                 ssl_certfile=settings.console_tls_cert_file, ssl_keyfile=settings.console_tls_key_file)
 
 

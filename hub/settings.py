@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         None, description="Certificate (PEM, chain included) the console serves HTTPS with; unset: plain HTTP."
     )
     console_tls_key_file: str | None = Field(None, description="Private key of CONSOLE_TLS_CERT_FILE.")
+    console_ws_compression: bool = Field(
+        False, description="Compress the live websocket stream (permessage-deflate). Costs the console a "
+        "compression of every message for every client; worth it only for operators on slow links."
+    )
     hub_secret_key: str = Field("", description="Secret for signing console sessions. Required in production.")
     session_ttl_h: float = Field(
         12.0, gt=0, description="Hours a console sign-in lasts before the operator must sign in again."

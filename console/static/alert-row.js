@@ -101,57 +101,65 @@ export function rowClasses(a) {
   return cls.join(" ");
 }
 
+// Each row and cell names its role: the queue is laid out as a grid (see queue.css), which browsers may
+// otherwise not expose as a table.
+function cell(cls, ...children) {
+  return el("td", { class: cls, role: "cell" }, ...children);
+}
+
+// Rows are cloned from one skeleton and then filled in: with thousands of alerts in the queue, creating
+// each row element by element was most of the time the page took to show it.
+let skeleton = null;
+
+function rowSkeleton() {
+  skeleton ??= el(
+    "tr",
+    { role: "row", tabindex: "0" },
+    cell("col-prio", el("span"), el("span", { class: "visually-hidden" })),
+    cell("col-kind", el("div", { class: "primary kind" })),
+    cell("col-resident", el("div", { class: "primary" })),
+    cell("col-home", el("div", { class: "primary addr" }), el("div", { class: "secondary mono" })),
+    cell("col-device", el("div", { class: "primary mono" })),
+    cell("col-repeat num"),
+    cell("col-age num"),
+    cell("col-status", el("div", { class: "chips" })),
+    cell("col-actions", el("div", { class: "actions" })),
+  );
+  return skeleton.cloneNode(true);
+}
+
 export function buildRow(a) {
   const info = priorityInfo(a.priority);
-  const tr = el("tr", {
-    class: rowClasses(a),
-    tabindex: "0",
-    "data-alert-id": a.id,
-    "data-kind": a.kind,
-    "data-handling": a.handling,
-    "data-priority": a.priority,
-    "data-condition": a.condition,
-  });
+  const tr = rowSkeleton();
+  tr.className = rowClasses(a);
+  tr.dataset.alertId = a.id;
+  tr.dataset.kind = a.kind;
+  tr.dataset.handling = a.handling;
+  tr.dataset.priority = a.priority;
+  tr.dataset.condition = a.condition;
+  const [prio, kind, resident, home, device, repeat, age, status, actions] = tr.children;
 
-  tr.append(
-    el("td", { class: "col-prio" }, badge(a.priority), el("span", { class: "visually-hidden", text: ` ${info.name}` })),
-    el(
-      "td",
-      { class: "col-kind" },
-      el("div", { class: "primary kind", text: kindLabel(a.kind) }),
-      a.explanation ? el("div", { class: "secondary explain", title: a.explanation, text: a.explanation }) : null,
-      familyLine(a),
-    ),
-    el(
-      "td",
-      { class: "col-resident" },
-      el("div", { class: "primary", text: a.resident_name || "Unknown resident" }),
-      a.resident_id ? el("div", { class: "secondary mono", text: a.resident_id }) : null,
-    ),
-    el(
-      "td",
-      { class: "col-home" },
-      el("div", { class: "primary addr", title: a.address || null, text: a.address || "—" }),
-      el("div", { class: "secondary mono", text: a.home_id || "" }),
-    ),
-    el(
-      "td",
-      { class: "col-device" },
-      el("div", { class: "primary mono", text: a.device_id || "—" }),
-      a.room ? el("div", { class: "secondary", text: humanize(a.room) }) : null,
-    ),
-    el(
-      "td",
-      { class: "col-repeat num" },
-      a.repeat_count > 1
-        ? el("span", { class: "repeat", title: `Triggered ${a.repeat_count} times`, text: `×${a.repeat_count}` })
-        : null,
-    ),
-    el("td", { class: "col-age num" }, ageNode(a)),
-    el("td", { class: "col-status" }, el("div", { class: "chips" }, statusChips(a))),
-    el("td", { class: "col-actions" }, el("div", { class: "actions" }, actionButtons(a))),
-  );
-  applyPending(tr);
+  prio.firstChild.replaceWith(badge(a.priority));
+  prio.lastChild.textContent = ` ${info.name}`;
+  kind.firstChild.textContent = kindLabel(a.kind);
+  if (a.explanation) kind.append(el("div", { class: "secondary explain", title: a.explanation, text: a.explanation }));
+  const family = familyLine(a);
+  if (family) kind.append(family);
+  resident.firstChild.textContent = a.resident_name || "Unknown resident";
+  if (a.resident_id) resident.append(el("div", { class: "secondary mono", text: a.resident_id }));
+  if (a.address) home.firstChild.title = a.address;
+  home.firstChild.textContent = a.address || "—";
+  home.lastChild.textContent = a.home_id || "";
+  device.firstChild.textContent = a.device_id || "—";
+  if (a.room) device.append(el("div", { class: "secondary", text: humanize(a.room) }));
+  if (a.repeat_count > 1) {
+    const times = a.repeat_count;
+    repeat.append(el("span", { class: "repeat", title: `Triggered ${times} times`, text: `×${times}` }));
+  }
+  age.append(ageNode(a));
+  status.firstChild.append(...statusChips(a));
+  actions.firstChild.append(...actionButtons(a));
+  if (state.pending.size) applyPending(tr); // a fresh row's buttons start enabled
   return tr;
 }
 

@@ -34,7 +34,7 @@ export function onAlert(alert, source) {
     soundAlarmNow();
   }
   if (a.id === state.selectedId) scheduleDetailRefresh();
-  render({ arrivals: source === "live" });
+  render({ arrivals: source === "live", changed: [a.id] });
 }
 
 export async function refreshAlert(id) {

@@ -22,7 +22,7 @@ export function renderCounts() {
   $("#tab-count-resolved").textContent = state.resolved.loaded ? String(resolvedToday(state.resolved.list).length) : "–";
   $("#tab-open").classList.toggle("has-alarm", stats.unackedP1 > 0 && state.tab !== "open");
 
-  const newCount = store.sorted((a) => a.handling === "new").length;
+  const newCount = stats.new;
   const parts = [];
   if (state.tab === "resolved") {
     parts.push("Resolved since midnight, most recent first");

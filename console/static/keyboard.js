@@ -5,6 +5,7 @@ import { $ } from "./dom.js";
 import { acknowledge } from "./actions.js";
 import { closeDetail, openDetail } from "./detail-panel.js";
 import { alertIdOf, rowOf } from "./queue.js";
+import { firstRow, rowAfter, rowBefore } from "./row-groups.js";
 import { openResolve } from "./resolve-dialog.js";
 import { findAlert, state } from "./state.js";
 
@@ -27,15 +28,15 @@ export function onKeydown(ev) {
     return;
   }
   if (key === "ArrowDown" || key === "ArrowUp") {
-    const rows = [...$("#alert-rows").children];
-    if (!rows.length) return;
+    const first = firstRow();
+    if (!first) return;
     if (!row && ev.target !== document.body && !$("#queue").contains(ev.target)) return;
     ev.preventDefault();
-    let i = row ? rows.indexOf(row) : -1;
-    i = key === "ArrowDown" ? Math.min(rows.length - 1, i + 1) : Math.max(0, i - 1);
-    rows[i].focus();
-    rows[i].scrollIntoView({ block: "nearest" });
-    if (state.selectedId !== null) openDetail(alertIdOf(rows[i]));
+    let target = first;
+    if (row) target = (key === "ArrowDown" ? rowAfter(row) : rowBefore(row)) || row;
+    target.focus();
+    target.scrollIntoView({ block: "nearest" });
+    if (state.selectedId !== null) openDetail(alertIdOf(target));
     return;
   }
   if ((key === "Enter" || key === " ") && row && ev.target === row) {

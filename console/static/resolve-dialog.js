@@ -10,6 +10,7 @@ import { withOperator } from "./operator.js";
 import { ensureOutcomes, outcomeLabel } from "./outcomes.js";
 import { rowOf } from "./queue.js";
 import { fillOutcomes, setConfirmBusy, showResolveError, updateNoteRequirement } from "./resolve-form.js";
+import { drawnRows } from "./row-groups.js";
 import { findAlert, state } from "./state.js";
 import { toast } from "./toast.js";
 
@@ -25,7 +26,7 @@ export function openResolve(id) {
     dlg.dataset.alertId = String(id);
     dlg.returnFocus = document.activeElement;
     const fromRow = rowOf(document.activeElement);
-    dlg.dataset.rowIndex = fromRow ? String([...$("#alert-rows").children].indexOf(fromRow)) : "-1";
+    dlg.dataset.rowIndex = fromRow ? String(Array.prototype.indexOf.call(drawnRows(), fromRow)) : "-1";
     $("#resolve-title").textContent = `Resolve alert #${id}`;
     const summary = $("#resolve-summary");
     summary.replaceChildren();
@@ -129,7 +130,7 @@ export function bindResolveDialog() {
       return;
     }
     // The row went away (resolved): continue with the row now in its place.
-    const rows = $("#alert-rows").children;
+    const rows = drawnRows();
     const index = Number(resolveDialog.dataset.rowIndex);
     if (rows.length && Number.isFinite(index) && index >= 0) {
       rows[Math.min(index, rows.length - 1)].focus({ preventScroll: true });
