@@ -7,6 +7,7 @@ Times of day are care minutes (models.clock): 07:30 is 450, 00:30 after a late n
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -31,7 +32,7 @@ MEAL_SLOTS: tuple[tuple[str, float, float], ...] = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class TimeOfDay:
     """When something usually happens: median and spread, and the plausible earliest and latest."""
 
@@ -42,7 +43,7 @@ class TimeOfDay:
     n: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class MealWindow:
     name: str
     typical: float  # median start (care minute)
@@ -60,7 +61,7 @@ class MealWindow:
         return self.typical, self.late
 
 
-@dataclass
+@dataclass(slots=True)
 class Baseline:
     home_id: str
     trained_until: datetime | None
@@ -71,7 +72,7 @@ class Baseline:
     meals: list[MealWindow]
     bathroom_p95: float  # minutes
     bathroom_p99: float
-    inactivity: dict[str, list[float]]  # room -> usual longest still spell (min) per local hour
+    inactivity: dict[str, Sequence[float]]  # room -> usual longest still spell (min) per local hour
     inactivity_default: float
     night_events_p95: float
     night_events_max: float
@@ -88,6 +89,10 @@ class Baseline:
     wake_weekend: TimeOfDay | None = None  # when Saturdays and Sundays start differently
     solo: bool = True  # nobody else moves about while the resident is in bed
     version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        # 24 doubles a room in one array, not 24 float objects: the live service holds a baseline per home.
+        self.inactivity = {room: array("d", slots) for room, slots in self.inactivity.items()}
 
     def wake_for(self, weekend: bool) -> TimeOfDay:
         return self.wake_weekend if weekend and self.wake_weekend is not None else self.wake
@@ -110,6 +115,7 @@ class Baseline:
 
     def to_dict(self) -> dict[str, object]:
         body = asdict(self)
+        body["inactivity"] = {room: list(slots) for room, slots in self.inactivity.items()}
         body["trained_until"] = self.trained_until.isoformat() if self.trained_until else None
         body["levels_until"] = self.levels_until.isoformat() if self.levels_until else None
         return body

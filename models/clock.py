@@ -15,30 +15,48 @@ DAY_START_MIN = 240  # 04:00 local: nobody's usual night straddles it
 MINUTES_PER_DAY = 1440
 
 # UTC offset per UTC hour: converting every reading with astimezone() dominates feature extraction,
-# and the offset only changes on the hour (the UK clocks change at 01:00 UTC).
-_offset_cache: dict[int, timedelta] = {}
+# and the offset only changes on the hour (the UK clocks change at 01:00 UTC). Offsets are whole seconds,
+# so the local clock is the UTC clock's seconds of the day plus the offset: no datetime need be built.
+_offset_cache: dict[int, int] = {}
 
 
-def _offset(ts: datetime) -> timedelta:
-    hour = int(ts.timestamp()) // 3600
+def _utc(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is UTC else ts.astimezone(UTC)
+
+
+def _offset_s(utc: datetime) -> int:
+    hour = utc.toordinal() * 24 + utc.hour
     offset = _offset_cache.get(hour)
     if offset is None:
-        offset = ts.astimezone(LOCAL_TZ).utcoffset() or timedelta(0)
+        offset = int((utc.astimezone(LOCAL_TZ).utcoffset() or timedelta(0)).total_seconds())
         if len(_offset_cache) > 200_000:
             _offset_cache.clear()
         _offset_cache[hour] = offset
     return offset
 
 
+def local_seconds(ts: datetime) -> int:
+    """Whole seconds since local midnight on the wall clock."""
+    utc = _utc(ts)
+    return (utc.hour * 3600 + utc.minute * 60 + utc.second + _offset_s(utc)) % 86400
+
+
+def local_hour(ts: datetime) -> int:
+    """The wall clock's hour, 0-23 (`wall(ts).hour`, without building the datetime)."""
+    return local_seconds(ts) // 3600
+
+
 def wall(ts: datetime) -> datetime:
     """The local wall-clock reading of `ts`, as a naive datetime (cheap; no tz arithmetic after this)."""
-    return (ts.astimezone(UTC) + _offset(ts)).replace(tzinfo=None)
+    utc = _utc(ts)
+    return utc.replace(tzinfo=None) + timedelta(seconds=_offset_s(utc))
 
 
 def minute_of_day(ts: datetime) -> float:
     """Local minutes since midnight, 0 ≤ m < 1440."""
-    w = wall(ts)
-    return w.hour * 60 + w.minute + w.second / 60
+    s = local_seconds(ts)
+    # The same sum, in the same order, as hour * 60 + minute + second / 60 of the wall clock.
+    return s // 3600 * 60 + s // 60 % 60 + s % 60 / 60
 
 
 def care_minute(ts: datetime) -> float:
@@ -53,10 +71,11 @@ _care_day_cache: dict[int, date] = {}
 def care_day(ts: datetime) -> date:
     """The care day `ts` belongs to: times before 04:00 local belong to the previous date."""
     # The day changes at 04:00 local, on the hour in UTC too, so one answer serves each UTC hour.
-    hour = int(ts.timestamp()) // 3600
+    utc = _utc(ts)
+    hour = utc.toordinal() * 24 + utc.hour
     day = _care_day_cache.get(hour)
     if day is None:
-        day = (wall(ts) - timedelta(minutes=DAY_START_MIN)).date()
+        day = (wall(utc) - timedelta(minutes=DAY_START_MIN)).date()
         if len(_care_day_cache) > 200_000:
             _care_day_cache.clear()
         _care_day_cache[hour] = day

@@ -1,16 +1,23 @@
-"""One care day (04:00 to 04:00 local) of a home, in numbers: what the baselines learn from."""
+"""One care day (04:00 to 04:00 local) of a home, in numbers: what the baselines learn from, and what the
+detectors ask of a day (whether it is usable, how active the resident was)."""
 
 from __future__ import annotations
 
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 from datetime import date
 
 BEDROOM, BATHROOM, HALLWAY, KITCHEN, LOUNGE = "bedroom", "bathroom", "hallway", "kitchen", "lounge"
 MIN_PACE_SAMPLES = 30
+FULL_DAY_MIN = 20 * 60.0  # heard from for less of the day than this (unit offline, away): teaches little
+LONG_OUT_MIN = 6 * 60.0
+OUTAGE_OK_MIN = 45.0
+MIN_AWAKE_MIN = 240.0
+LONG_STILL_MIN = 60.0
 PRIVATE_ROOMS = frozenset({BEDROOM, BATHROOM, "toilet"})  # where a night-time trip normally goes
 
 
-@dataclass
+@dataclass(slots=True)
 class DayFeatures:
     """Minutes are care minutes (models.clock): 07:30 is 450, 00:30 after a late night is 1470."""
 
@@ -24,7 +31,7 @@ class DayFeatures:
     transitions: int = 0  # room changes
     pace_sum: float = 0.0  # seconds between consecutive movements in the same room, while up and about
     pace_n: int = 0
-    seated_gaps: list[float] = field(default_factory=list)  # those of pace_sum's gaps taken sitting in the chair (s)
+    seated_gaps: MutableSequence[float] = field(default_factory=list)  # those of pace_sum's gaps taken in the chair (s)
     sits: list[float] = field(default_factory=list)  # minutes per sit in the chair (pad pressed to released)
     bathroom_stays: list[float] = field(default_factory=list)  # minutes
     kitchen_stays: list[tuple[float, float]] = field(default_factory=list)  # (start, minutes)
@@ -70,3 +77,32 @@ class DayFeatures:
         values["kitchen_stays"] = [tuple(x) for x in values.get("kitchen_stays", [])]  # type: ignore[attr-defined]
         values["outings"] = [tuple(x) for x in values.get("outings", [])]  # type: ignore[attr-defined]
         return cls(**values)  # type: ignore[arg-type]
+
+
+def usable(day: DayFeatures, finished: bool = True) -> bool:
+    """A day the resident spent mostly at home, heard from throughout, every sensor working. An unfinished
+    day (today, once the resident has gone to bed) need not have been heard from until 04:00."""
+    return ((not finished or day.observed_min >= FULL_DAY_MIN) and day.time_out_min < LONG_OUT_MIN
+            and day.wake_min is not None and day.bedtime_min is not None and day.offline_min < OUTAGE_OK_MIN
+            and day.sensor_gap_min < OUTAGE_OK_MIN)
+
+
+def awake_home_min(day: DayFeatures) -> float:
+    """Minutes between getting up and going to bed, less the time out and any hour-long still spell (a
+    fall or a long doze is its own alert, not a sign of slowing down)."""
+    if day.wake_min is None:
+        return 0.0
+    end = day.bedtime_min if day.bedtime_min is not None else (day.last_seen or day.wake_min)
+    return max(end - day.wake_min - day.time_out_min - day.still_min, 0.0)
+
+
+def activity_of(day: DayFeatures) -> float | None:
+    """Minutes with movement per waking hour at home: the level the decline detector follows. None for a
+    day that cannot say (under four waking hours at home, or one with a long still spell: a fall or a
+    collapse is an acute alert, not a trend).
+
+    Per hour awake and in, so an outing or an early night is not taken for slowing down."""
+    awake = awake_home_min(day)
+    if awake < MIN_AWAKE_MIN or day.still_min >= LONG_STILL_MIN:
+        return None
+    return day.active_minutes / (awake / 60.0)

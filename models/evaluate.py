@@ -94,7 +94,8 @@ def _heartbeat_plan(history: HomeHistory) -> list[tuple[str, float, float, list[
 def _stream(history: HomeHistory, baseline: Baseline, split: datetime, step_min: int,
             adjustments: dict[str, float]) -> tuple[list[Raised], list[datetime], int]:
     readings = history.readings
-    scorer = HomeScorer(history.home.home_id, baseline, absences=history.absences, adjustments=adjustments)
+    scorer = HomeScorer(history.home.home_id, baseline, absences=history.absences, adjustments=adjustments,
+                        keep_days=False)
     position = bisect_right([r.ts for r in readings], split)
     scorer.observe(readings[:position])
     beats = _heartbeat_plan(history)

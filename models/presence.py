@@ -24,9 +24,13 @@ REENTRY = timedelta(seconds=60)  # a door opening this long after leaving is som
 FROM_BEDROOM = timedelta(minutes=5)  # came to the door straight from the bedroom: the resident
 LONG_STILL = timedelta(minutes=60)  # nothing moving this long, up and at home, is a still spell
 EVIDENCE_CAP = 40
+# Declared as slots on models.tracker.Tracker: only one class in a multiple inheritance may hold any.
+PRESENCE_SLOTS = ("_out_counted_to", "_reentry", "_stray", "door_device", "door_open_since", "last_door", "left_at")
 
 
 class Presence:
+    __slots__ = ()
+
     def __init__(self) -> None:
         self.last_door: datetime | None = None
         self.door_device = ""

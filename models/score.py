@@ -5,8 +5,10 @@
     scorer.observe_heartbeat("pir-kitchen", ts)
     for finding in scorer.findings(now): ...   # `now` in event time, never the wall clock
 
-Memory is bounded: the tracker keeps the live state plus `history_days` of daily features, never
-the readings themselves. Scoring the same episode again returns the same `episode` key.
+Memory is bounded: the tracker keeps the live state plus `history_days` of daily summaries, never
+the readings themselves; `keep_days=False` (the live service, for thousands of homes) drops the full
+DayFeatures detectors never read (models.tracker). Scoring the same episode again returns the same
+`episode` key.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ STICKY_KINDS: Mapping[str, timedelta] = {"activity_decline": timedelta(days=3)}
 
 
 class HomeScorer:
+    __slots__ = ("_sticky", "absences", "adjustments", "baseline", "home_id", "kinds", "tracker")
+
     def __init__(self, home_id: str, baseline: Baseline, absences: Sequence[Absence] = (),
                  adjustments: Adjustments | None = None, *, heartbeat_interval_s: float = 300.0,
                  heartbeat_intervals: Mapping[str, float] | None = None, unit_device: str = "unit",
-                 history_days: int = 35, kinds: Iterable[str] | None = None) -> None:
+                 history_days: int = 35, kinds: Iterable[str] | None = None, keep_days: bool = True) -> None:
         if baseline.home_id != home_id:
             raise ValueError(f"baseline is for {baseline.home_id}, not {home_id}")
         self.home_id = home_id
@@ -36,7 +40,8 @@ class HomeScorer:
         self.absences: tuple[Absence, ...] = tuple(absences)
         self.adjustments: dict[str, float] = dict(adjustments or {})
         self.tracker = Tracker(baseline.tracker_params(), history_days, unit_device=unit_device,
-                               intervals=dict(heartbeat_intervals or {}), default_interval=heartbeat_interval_s)
+                               intervals=dict(heartbeat_intervals or {}), default_interval=heartbeat_interval_s,
+                               keep_days=keep_days)
         self.kinds = tuple(kinds) if kinds is not None else tuple(DETECTORS)
         self._sticky: dict[str, tuple[str, datetime, datetime]] = {}  # kind -> (episode, onset, last found)
 
@@ -70,6 +75,7 @@ class HomeScorer:
 
     @property
     def days(self) -> list[DayFeatures]:
+        """The finished days' full features (empty without `keep_days`)."""
         return list(self.tracker.days)
 
     def findings(self, now: datetime) -> list[Finding]:

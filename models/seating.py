@@ -19,9 +19,13 @@ if TYPE_CHECKING:
     from models.tracker import Tracker
 
 LONGEST_SIT = timedelta(hours=6)  # a longer "sit" is a stand-up lost on the radio, not a sit
+# Declared as slots on models.tracker.Tracker: only one class in a multiple inheritance may hold any.
+SEATING_SLOTS = ("chair_room", "seated_since")
 
 
 class Seating:
+    __slots__ = ()
+
     def __init__(self) -> None:
         self.seated_since: datetime | None = None
         self.chair_room: str | None = None

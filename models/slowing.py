@@ -27,9 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from models.day import DayFeatures
-from models.features import activity_of
-from models.stats import quantile, robust_sd
+from models.day import DayFeatures, activity_of
+from models.stats import linear_quantile, quantile, robust_sd
 
 MIN_GAPS = 15  # re-trigger gaps in a day before their mean or 90th percentile says anything
 MIN_SITS = 3
@@ -64,7 +63,7 @@ def measures(day: DayFeatures) -> dict[str, float]:
     found: dict[str, float] = {}
     seated = day.seated_gaps
     if len(seated) >= MIN_GAPS:
-        found["seated_pauses"] = quantile(seated, 0.9, 0.0)
+        found["seated_pauses"] = linear_quantile(seated, 0.9)
         found["seated_pace"] = sum(seated) / len(seated)
     moving_n = day.pace_n - len(seated)
     if moving_n >= MIN_GAPS:
@@ -77,7 +76,7 @@ def measures(day: DayFeatures) -> dict[str, float]:
     return {name: value for name, value in found.items() if value > 0}
 
 
-@dataclass
+@dataclass(slots=True)
 class Level:
     """The resident's usual value of one measure and how much it wanders from day to day."""
 
@@ -119,8 +118,12 @@ class DayEvidence:
 
 def evidence(levels: Mapping[str, Level], day: DayFeatures) -> DayEvidence | None:
     """How much slower than usual the resident was on `day`, from the measures it has and the baseline knows."""
+    return evidence_of(levels, day.day, measures(day))
+
+
+def evidence_of(levels: Mapping[str, Level], day: date, values: Mapping[str, float]) -> DayEvidence | None:
+    """`evidence` from a day's measures (models.slowing.measures), e.g. as a day summary keeps them."""
     total = weights = 0.0
-    values = measures(day)
     used: dict[str, float] = {}
     for name, value in values.items():
         level = levels.get(name)
@@ -135,4 +138,4 @@ def evidence(levels: Mapping[str, Level], day: DayFeatures) -> DayEvidence | Non
         used[name] = value
     if not weights:
         return None
-    return DayEvidence(day.day, total / weights, SCORE_SPREAD / math.sqrt(weights), used)
+    return DayEvidence(day, total / weights, SCORE_SPREAD / math.sqrt(weights), used)

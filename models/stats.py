@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.neighbors import KernelDensity
 
 MAD_TO_SD = 1.4826
 
@@ -25,6 +24,25 @@ def quantile(values: Sequence[float], q: float, default: float) -> float:
     return float(np.quantile(np.asarray(values, dtype=float), q))
 
 
+def linear_quantile(values: Sequence[float], q: float) -> float:
+    """`quantile` for a non-empty list without NaNs, worked out as numpy does it (its default, linear method:
+    the same index, the same interpolation, so the same bits) without numpy's overhead of some 30 µs a call,
+    which every home pays as each of its days ends (models.slowing)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    virtual = (n - 1) * q
+    previous = math.floor(virtual)
+    following = previous + 1
+    if virtual >= n - 1:
+        previous = following = -1
+    if virtual < 0:
+        previous = following = 0
+    gamma = virtual - previous
+    low, high = ordered[previous], ordered[following]
+    step = high - low
+    return high - step * (1 - gamma) if gamma >= 0.5 else low + step * gamma
+
+
 def kde_quantile(values: Sequence[float], q: float, default: float, min_bandwidth: float = 5.0) -> float:
     """Quantile of a Gaussian kernel density fitted to `values`.
 
@@ -33,6 +51,9 @@ def kde_quantile(values: Sequence[float], q: float, default: float, min_bandwidt
     """
     if len(values) < 3:
         return default
+    # Imported here: only training needs it, and it is a tenth of a gigabyte in every process that imports it.
+    from sklearn.neighbors import KernelDensity
+
     x = np.asarray(values, dtype=float).reshape(-1, 1)
     spread = min(float(np.std(x)), robust_sd(values) or float(np.std(x)))
     bandwidth = max(1.06 * spread * len(values) ** -0.2, min_bandwidth)  # Silverman's rule

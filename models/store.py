@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from sys import intern
 
 import psycopg
 
@@ -29,7 +30,9 @@ def readings_between(conn: psycopg.Connection, home_id: str, since: datetime, un
         + ("" if heartbeats else " AND type <> 'heartbeat'") + " ORDER BY ts, device_id, seq",
         (home_id, since, until),
     ).fetchall()
-    return [Reading(ts, device_id, type_, value, room) for ts, device_id, type_, value, room in rows]
+    # One string object per name in the process, not one per row: scorers keep them for every home.
+    return [Reading(ts, intern(device_id), intern(type_), value, None if room is None else intern(room))
+            for ts, device_id, type_, value, room in rows]
 
 
 def latest_baseline(conn: psycopg.Connection, home_id: str) -> tuple[Baseline, int] | None:
@@ -98,21 +101,26 @@ def raise_finding(conn: psycopg.Connection, finding: Finding, at: datetime) -> i
     return applied.alert_id
 
 
-def clear_ended_episodes(conn: psycopg.Connection, home_id: str, holding: Iterable[Finding], now_event: datetime,
-                         at: datetime) -> int:
-    """Clear the condition of this home's active behavioural alerts whose episode no longer holds."""
-    # One alert can carry several episodes of the same key: clear it only when none of them holds.
-    still = {(f.kind, f.device_id or "") for f in holding}
+def active_alert_keys(conn: psycopg.Connection) -> dict[str, set[tuple[str, str]]]:
+    """Per home, the (kind, device_id) of its behavioural alerts that are unresolved with their condition
+    active: one query for every home, where a query per home per pass would dominate a scoring pass."""
     rows = conn.execute(
-        """SELECT e.kind, e.episode, a.device_id FROM behaviour_episodes e
-           JOIN alerts a ON a.id = e.alert_id
-           WHERE e.home_id = %s AND a.handling <> 'resolved' AND a.condition = 'active'""",
-        (home_id,),
+        """SELECT a.home_id, a.kind, a.device_id FROM alerts a
+           WHERE a.handling <> 'resolved' AND a.condition = 'active'
+             AND EXISTS (SELECT 1 FROM behaviour_episodes e
+                         WHERE e.home_id = a.home_id AND e.kind = a.kind AND e.alert_id = a.id)""",
     ).fetchall()
+    keys: dict[str, set[tuple[str, str]]] = {}
+    for home_id, kind, device_id in rows:
+        keys.setdefault(home_id, set()).add((kind, device_id))
+    return keys
+
+
+def clear_alerts(conn: psycopg.Connection, home_id: str, keys: Iterable[tuple[str, str]], now_event: datetime,
+                 at: datetime) -> int:
+    """Clear the condition of this home's alerts with these (kind, device_id): their episodes no longer hold."""
     cleared = 0
-    for kind, _episode, device_id in rows:
-        if (kind, device_id) in still:
-            continue
+    for kind, device_id in keys:
         if engine.clear(conn, home_id=home_id, kind=kind, device_id=device_id, at=at,
                         reason=f"no longer holds at {now_event.isoformat(timespec='minutes')} (event time)"):
             cleared += 1

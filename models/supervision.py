@@ -12,9 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 MISSED_HEARTBEATS = 3
+# Declared as slots on models.tracker.Tracker: only one class in a multiple inheritance may hold any.
+SUPERVISION_SLOTS = ("default_interval", "intervals", "last_seen", "outages", "supervised", "unit_back", "unit_device")
+# Silence limit per heartbeat interval, shared by every home: a home has one interval or two, not one a device.
+_LIMITS: dict[float, timedelta] = {}
 
 
 class Supervision:
+    __slots__ = ()
+
     def __init__(self, unit_device: str = "unit", intervals: dict[str, float] | None = None,
                  default_interval: float = 300.0) -> None:
         self.last_seen: dict[str, datetime] = {}
@@ -24,7 +30,6 @@ class Supervision:
         self.intervals: dict[str, float] = dict(intervals or {})
         self.default_interval = default_interval
         self.outages: dict[str, tuple[datetime, datetime]] = {}  # device -> its latest silence, once over
-        self._limits: dict[str, timedelta] = {}
 
     def heartbeat(self, device_id: str, ts: datetime) -> None:
         """Proof of life ('' means the unit itself); cheap, as it comes from every device every few minutes."""
@@ -49,10 +54,10 @@ class Supervision:
         """Hook: a supervised device is heard again after a silence."""
 
     def silence_limit(self, device_id: str) -> timedelta:
-        limit = self._limits.get(device_id)
+        interval = self.intervals.get(device_id, self.default_interval)
+        limit = _LIMITS.get(interval)
         if limit is None:
-            limit = timedelta(seconds=MISSED_HEARTBEATS * self.intervals.get(device_id, self.default_interval))
-            self._limits[device_id] = limit
+            limit = _LIMITS[interval] = timedelta(seconds=MISSED_HEARTBEATS * interval)
         return limit
 
     def shortest_limit(self) -> timedelta:

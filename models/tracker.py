@@ -2,8 +2,8 @@
 
 It is the single source of both the live view detectors read (where the resident is, whether they are
 up, in bed or out, how long nothing has moved) and the care-day summaries baselines learn from, so the
-two never disagree about what happened. Memory is bounded: live state plus `history_days` of
-DayFeatures, never the readings.
+two never disagree about what happened. Memory is bounded: live state plus `history_days` of day
+summaries (and of full DayFeatures, when kept for training), never the readings.
 
 Real sensors are imperfect, and so are households: a PIR fires on its own now and then (curtains,
 sunlight), the radio loses a reading or two a day, and a partner or carer moves about too. Hence:
@@ -14,16 +14,20 @@ is in it is someone else's.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from models.clock import care_day, care_minute, wall
+from models.clock import care_day, care_minute, local_hour
 from models.day import BATHROOM, BEDROOM, HALLWAY, KITCHEN, PRIVATE_ROOMS, DayFeatures
-from models.presence import EVIDENCE_CAP, LONG_STILL, Presence
+from models.presence import EVIDENCE_CAP, LONG_STILL, PRESENCE_SLOTS, Presence
 from models.readings import Reading
-from models.seating import Seating
-from models.supervision import Supervision
+from models.seating import SEATING_SLOTS, Seating
+from models.spans import Spans
+from models.summary import DayHistory, summarise
+from models.supervision import SUPERVISION_SLOTS, Supervision
+from models.warmth import WARMTH_SLOTS, Warmth
 
 WAKE_CONFIRM = timedelta(minutes=30)  # out of bed this long (or in a living room) means up for the day
 BACK_TO_BED = timedelta(minutes=20)  # quiet in the bedroom this long after getting up: back in bed
@@ -35,7 +39,6 @@ SOMEONE_CAME_IN = timedelta(minutes=30)
 MISSED_BED_OUT = timedelta(minutes=10)
 PACE_MIN_S, PACE_MAX_S = 5.0, 1800.0  # re-triggers of one PIR: closer is one movement, further is stillness
 OUTAGE = timedelta(minutes=65)  # no reading at all for this long: the home unit was down
-COLD_LIMIT_C = 16.0  # below this for an hour is a risk for an older person whatever their habits
 STRONG_TYPES = frozenset({"fridge", "power", "toilet", "chair"})  # a person did this; stray triggers do not
 
 
@@ -49,20 +52,33 @@ class TrackerParams:
     solo: bool = True  # no one else moves about the home at night
 
 
-def is_night_clock(ts: datetime) -> bool:
-    """22:00 to 07:00 on the wall clock."""
-    hour = wall(ts).hour
-    return hour >= 22 or hour < 7
+class Tracker(Supervision, Presence, Seating, Warmth):
+    """Public attributes are the live view detectors read; treat them as read-only.
 
+    `history` keeps what detectors read of the last `history_days` finished days (models.summary).
+    With `keep_days` the full DayFeatures of those days are kept in `days` too, and each day records
+    the detail only baselines learn from (hourly still spells, kitchen and bathroom stays, fridge
+    openings, movement per room and hour); live scoring goes without, at a fraction of the memory.
+    """
 
-class Tracker(Supervision, Presence, Seating):
-    """Public attributes are the live view detectors read; treat them as read-only."""
+    # The live service holds one tracker per home: slots, not a __dict__ each. They are all declared here,
+    # the mixins' with them, as only one class in a multiple inheritance may hold any.
+    __slots__ = ("__weakref__", *SUPERVISION_SLOTS, *PRESENCE_SLOTS, *SEATING_SLOTS, *WARMTH_SLOTS, "_gap_valid",
+                 "_last_bedroom", "_last_minute", "_last_reading", "_prev_activity", "_prev_room", "_room_confirmed",
+                 "bed_device", "bed_since", "confirmed_device", "confirmed_room", "days", "days_closed",
+                 "device_room", "device_type", "fridge_today", "history", "in_bed", "keep_days", "kitchen_today",
+                 "last_activity", "last_confirmed", "last_elsewhere", "last_motion", "last_motion_device", "latest",
+                 "night_doors", "night_start", "night_wander", "params", "stay_device", "stay_room", "stay_start",
+                 "stay_walked_in", "still_today", "today", "wake_candidate", "woke_at")
 
     def __init__(self, params: TrackerParams | None = None, history_days: int = 35, unit_device: str = "unit",
-                 intervals: dict[str, float] | None = None, default_interval: float = 300.0) -> None:
+                 intervals: dict[str, float] | None = None, default_interval: float = 300.0,
+                 keep_days: bool = True) -> None:
         super().__init__(unit_device, intervals, default_interval)
         self.params = params or TrackerParams()
-        self.days: deque[DayFeatures] = deque(maxlen=history_days)
+        self.keep_days = keep_days
+        self.days: deque[DayFeatures] | tuple[()] = deque(maxlen=history_days) if keep_days else ()
+        self.history = DayHistory(history_days)
         self.today: DayFeatures | None = None
         self.days_closed = 0  # counts care days closed, so derived results can be cached per day
         self.latest: datetime | None = None
@@ -84,18 +100,16 @@ class Tracker(Supervision, Presence, Seating):
         self.bed_since: datetime | None = None
         Presence.__init__(self)
         Seating.__init__(self)
+        Warmth.__init__(self)
         # The day and the night.
         self.woke_at: datetime | None = None
         self.wake_candidate: datetime | None = None
         self.night_start: datetime | None = None
         self.night_wander: list[tuple[str, datetime]] = []
         self.night_doors: list[tuple[str, datetime]] = []
-        self.kitchen_today: list[tuple[datetime, datetime]] = []
+        self.kitchen_today = Spans()
         self.fridge_today: list[tuple[str, datetime]] = []
         self.still_today: list[tuple[datetime, datetime]] = []  # spells of an hour or more with nothing moving
-        self.cold_since: datetime | None = None
-        self.cold_evidence: list[tuple[str, datetime, float]] = []
-        self.last_temp: tuple[datetime, float] | None = None
         self._prev_activity: datetime | None = None
         self._room_confirmed: dict[str, datetime] = {}
         self._prev_room: str | None = None
@@ -171,13 +185,15 @@ class Tracker(Supervision, Presence, Seating):
             self.latest = now
         day = care_day(now)
         if self.today is None:
-            self.today = DayFeatures(day)
+            self.today = self._new_day(day)
         while self.today.day < day:
             self._count_time_out()
-            self.days.append(self.today)
+            if isinstance(self.days, deque):
+                self.days.append(self.today)
+            self.history.append(summarise(self.today))
             self.days_closed += 1
-            self.today = DayFeatures(self.today.day + timedelta(days=1))
-            self.kitchen_today, self.fridge_today, self.still_today = [], [], []
+            self.today = self._new_day(self.today.day + timedelta(days=1))
+            self.kitchen_today, self.fridge_today, self.still_today = Spans(), [], []
         if self.wake_candidate is not None:
             quiet = self.last_confirmed is not None and now - self.last_confirmed >= BACK_TO_BED
             if quiet and self.confirmed_room == BEDROOM and not self.in_bed:
@@ -186,6 +202,13 @@ class Tracker(Supervision, Presence, Seating):
                 self.in_bed = True
             elif now - self.wake_candidate >= WAKE_CONFIRM:
                 self._wake(self.wake_candidate)
+
+    def _new_day(self, day: date) -> DayFeatures:
+        if self.keep_days:
+            return DayFeatures(day)
+        # Live: no hourly counts (training detail), and the day's re-trigger gaps in the chair packed, not
+        # a float object each (a hundred a day in every home).
+        return DayFeatures(day, motion_by_hour=[], seated_gaps=array("d"))
 
     # -- the live view --------------------------------------------------------------------------------
 
@@ -214,9 +237,10 @@ class Tracker(Supervision, Presence, Seating):
             recent = prev
         if strong or (recent is not None and ts - recent <= NEIGHBOUR) or (prev is not None and ts - prev <= WALK):
             if self._gap_valid and self.last_confirmed is not None and not self.in_bed and self.today is not None:
-                slots = self.today.gaps.setdefault(self.confirmed_room or room, [0.0] * 24)
-                hour = wall(self.last_confirmed).hour
-                slots[hour] = max(slots[hour], round((ts - self.last_confirmed).total_seconds() / 60, 2))
+                if self.keep_days:
+                    slots = self.today.gaps.setdefault(self.confirmed_room or room, [0.0] * 24)
+                    hour = local_hour(self.last_confirmed)
+                    slots[hour] = max(slots[hour], round((ts - self.last_confirmed).total_seconds() / 60, 2))
                 if ts - self.last_confirmed >= LONG_STILL:
                     self._record_still(self.last_confirmed, ts)
             self.last_confirmed, self.confirmed_room, self.confirmed_device = ts, room, device
@@ -269,8 +293,9 @@ class Tracker(Supervision, Presence, Seating):
                 self.night_wander[-1] = (r.device_id, ts)
         self.last_motion, self.last_motion_device = ts, r.device_id
         day.motion_total += 1
-        day.motion_by_room[room] = day.motion_by_room.get(room, 0) + 1
-        day.motion_by_hour[wall(ts).hour] += 1
+        if self.keep_days:
+            day.motion_by_room[room] = day.motion_by_room.get(room, 0) + 1
+            day.motion_by_hour[local_hour(ts)] += 1
         minute = int(ts.timestamp()) // 60
         if minute != self._last_minute:
             self._last_minute = minute
@@ -306,12 +331,15 @@ class Tracker(Supervision, Presence, Seating):
         if self.stay_room is None or self.stay_start is None or self.today is None:
             return
         self.today.transitions += 1
+        if self.stay_room == KITCHEN:
+            self.kitchen_today.append(self.stay_start, end)
+        if not self.keep_days:
+            return
         minutes = round((end - self.stay_start).total_seconds() / 60, 2)
         if self.stay_room == BATHROOM:
             self.today.bathroom_stays.append(minutes)
         elif self.stay_room == KITCHEN:
             self.today.kitchen_stays.append((round(care_minute(self.stay_start), 1), minutes))
-            self.kitchen_today.append((self.stay_start, end))
 
     def _bed(self, r: Reading) -> None:
         ts = r.ts
@@ -367,22 +395,6 @@ class Tracker(Supervision, Presence, Seating):
         room = r.room or (KITCHEN if r.type in ("fridge", "power") else "unknown")
         self._activity(ts, room, r.device_id, strong=True)
         if r.type == "fridge" and self.today is not None:
-            self.today.fridge_opens.append(round(care_minute(ts), 1))
+            if self.keep_days:
+                self.today.fridge_opens.append(round(care_minute(ts), 1))
             self.fridge_today.append((r.device_id, ts))
-
-    def _temperature(self, r: Reading) -> None:
-        if r.value is None or self.today is None:
-            return
-        ts, value = r.ts, float(r.value)
-        self.last_temp = (ts, value)
-        day = self.today
-        day.temp_min = value if day.temp_min is None else min(day.temp_min, value)
-        if is_night_clock(ts):
-            day.night_temp_min = value if day.night_temp_min is None else min(day.night_temp_min, value)
-        if value < COLD_LIMIT_C:
-            self.cold_since = self.cold_since or ts
-            if len(self.cold_evidence) < EVIDENCE_CAP:
-                self.cold_evidence.append((r.device_id, ts, value))
-        else:
-            self.cold_since = None
-            self.cold_evidence = []

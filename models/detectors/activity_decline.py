@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import functools
 import weakref
+from array import array
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from models import explain
 from models.baselines import Baseline
 from models.clock import LOCAL_TZ, care_day
 from models.detectors.common import confidence_past, finding
-from models.features import Tracker, usable
+from models.features import Tracker
 from models.feedback import Adjustments, factor
 from models.readings import Absence, Finding
-from models.slowing import DayEvidence, evidence
+from models.slowing import DayEvidence, evidence_of
+from models.summary import DaySummary, summarise
 
 KIND = "activity_decline"
 PRIORITY = 3
@@ -41,8 +43,21 @@ Z_CLIP = 3.0  # one very slow day (a cold, a hospital appointment) counts as thr
 WINDOW_DAYS = 28
 RECENT_DAYS = 3  # the explanation's averages: the latest days of the slowing
 
+
+@dataclass(slots=True)
+class _Finished:
+    """The z of each finished day in the series, kept while the baseline and the absences stay the same:
+    at 04:00 every home closes a day at once, and that day is then the only one to judge."""
+
+    baseline: Baseline
+    absences: tuple[Absence, ...]
+    days_closed: int
+    zs: array[float]  # (ordinal, z) pairs, oldest first, at most WINDOW_DAYS of them
+
+
 # The series only changes when a day is counted; scoring runs every few minutes.
-_memo: weakref.WeakKeyDictionary[Tracker, tuple[tuple[object, ...], list[Finding]]] = weakref.WeakKeyDictionary()
+_memo: weakref.WeakKeyDictionary[Tracker, tuple[tuple[object, ...], list[Finding], _Finished]] = (
+    weakref.WeakKeyDictionary())
 
 
 def detect(baseline: Baseline, state: Tracker, absences: Sequence[Absence], now: datetime,
@@ -53,50 +68,78 @@ def detect(baseline: Baseline, state: Tracker, absences: Sequence[Absence], now:
         return []
     today = state.today
     counted_today = today is not None and state.night_active and today.bedtime_min is not None
-    key = (state.days_closed, counted_today, id(baseline), tuple(absences), factor(adjustments, KIND))
+    absences = tuple(absences)
+    key = (state.days_closed, counted_today, id(baseline), absences, factor(adjustments, KIND))
     cached = _memo.get(state)
     if cached is not None and cached[0] == key:
         return [replace(f, detected_at=now) for f in cached[1]]
-    found = _detect(baseline, _series(baseline, state, absences, counted_today), now, adjustments)
-    _memo[state] = (key, found)
+    finished = _finished(baseline, state, absences, cached[2] if cached is not None else None)
+    ordinals, zs = list(finished.zs[0::2]), list(finished.zs[1::2])
+    found_today = None
+    if counted_today and today is not None:
+        found_today = _evidence(baseline, summarise(today, finished=False), absences, _first_day(baseline))
+        if found_today is not None:
+            ordinals.append(found_today.day.toordinal())
+            zs.append(found_today.z)
+    decision = DECISION * factor(adjustments, KIND)
+    verdict = _judge(tuple(round(z, 3) for z in zs[-WINDOW_DAYS:]), decision) if zs else None
+    found: list[Finding] = []
+    if verdict is not None:
+        # Only a decline needs the days themselves, for its explanation: those of its run are worked out again.
+        start, total = verdict
+        first, first_of_run = _first_day(baseline), ordinals[-WINDOW_DAYS:][start]
+        run = [found for day in state.history.since(first_of_run)
+               if (found := _evidence(baseline, day, absences, first)) is not None]
+        if found_today is not None:
+            run.append(found_today)
+        found = [_decline(baseline, run, total, decision, now)]
+    _memo[state] = (key, found, finished)
     return found
 
 
-def _detect(baseline: Baseline, days: list[DayEvidence], now: datetime,
-            adjustments: Adjustments | None) -> list[Finding]:
-    if not days:
-        return []
-    decision = DECISION * factor(adjustments, KIND)
-    verdict = _judge(tuple(round(d.z, 3) for d in days), decision)
-    if verdict is None:
-        return []
-    start, total = verdict
-    run = days[start:]
+def _finished(baseline: Baseline, state: Tracker, absences: tuple[Absence, ...],
+              known: _Finished | None) -> _Finished:
+    """The finished days' part of the series, from `known` and the days closed since when it still applies."""
+    history = state.history
+    added = state.days_closed - known.days_closed if known is not None else -1
+    if known is None or known.baseline is not baseline or known.absences != absences or not 0 <= added <= len(history):
+        zs: array[float] = array("d")
+        days = list(history)
+    elif added == 0:
+        return known
+    else:
+        oldest = history.oldest_ordinal()
+        zs = array("d", (v for i in range(0, len(known.zs), 2) if known.zs[i] >= oldest
+                         for v in known.zs[i:i + 2]))
+        days = history.last(added)
+    first = _first_day(baseline)
+    for day in days:
+        found = _evidence(baseline, day, absences, first)
+        if found is not None:
+            zs.extend((day.day.toordinal(), found.z))
+    del zs[:max(len(zs) - 2 * WINDOW_DAYS, 0)]
+    return _Finished(baseline, absences, state.days_closed, zs)
+
+
+def _evidence(baseline: Baseline, day: DaySummary, absences: Sequence[Absence], first: date) -> DayEvidence | None:
+    """The day's evidence if it belongs in the series: a usable day since the usual levels (`first`), not absent."""
+    if day.day < first or not day.usable or _absent(day.day, absences):
+        return None
+    return evidence_of(baseline.levels, day.day, day.measures)
+
+
+def _first_day(baseline: Baseline) -> date:
+    until = baseline.levels_until or baseline.trained_until
+    return care_day(until) if until else date.min
+
+
+def _decline(baseline: Baseline, run: list[DayEvidence], total: float, decision: float, now: datetime) -> Finding:
+    """The finding for a decline whose current slowing is `run` (its days, oldest first)."""
     onset_day = run[0].day
     text = explain.activity_decline(run, run[-RECENT_DAYS:], baseline)
     evidence_days = [("activity", datetime.combine(d.day, time(12), LOCAL_TZ)) for d in run]
-    return [finding(baseline, KIND, datetime.combine(onset_day, time(0), LOCAL_TZ), now,
-                    confidence_past(total - decision, decision), text, onset_day.isoformat(), evidence_days)]
-
-
-def _series(baseline: Baseline, state: Tracker, absences: Sequence[Absence],
-            counted_today: bool) -> list[DayEvidence]:
-    """The evidence of each usable day since the usual levels were learned, none touched by a registered
-    absence, plus today once the resident has gone to bed."""
-    until = baseline.levels_until or baseline.trained_until
-    first = care_day(until) if until else date.min
-    candidates = list(state.days)
-    if counted_today and state.today is not None:
-        candidates.append(state.today)
-    chosen = []
-    for day in candidates:
-        finished = day is not state.today
-        if day.day < first or not usable(day, finished) or _absent(day.day, absences):
-            continue
-        found = evidence(baseline.levels, day)
-        if found is not None:
-            chosen.append(found)
-    return chosen[-WINDOW_DAYS:]
+    return finding(baseline, KIND, datetime.combine(onset_day, time(0), LOCAL_TZ), now,
+                   confidence_past(total - decision, decision), text, onset_day.isoformat(), evidence_days)
 
 
 def _absent(day: date, absences: Sequence[Absence]) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from itertools import islice
 
 from models.baselines import Baseline
 from models.clock import care_minute
-from models.features import BEDROOM, Tracker, usable
+from models.features import BEDROOM, Tracker
 from models.readings import Absence, Finding
 
 
@@ -78,7 +79,7 @@ def pace_factor(baseline: Baseline, state: Tracker) -> float:
     cached = _pace_memo.get(state)
     if cached is not None and cached[0] == key:
         return cached[1]
-    recent = [d.pace for d in reversed(state.days) if usable(d) and d.pace is not None][:PACE_DAYS]
+    recent = list(islice((d.pace for d in reversed(state.history) if d.usable and d.pace is not None), PACE_DAYS))
     value = 1.0
     if len(recent) == PACE_DAYS:
         value = min(max(sum(recent) / PACE_DAYS / baseline.pace_median, 1.0), MAX_PACE_FACTOR)

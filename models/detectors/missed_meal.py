@@ -70,14 +70,8 @@ def detect(baseline: Baseline, state: Tracker, absences: Sequence[Absence], now:
 
 
 def _kitchen_minutes(state: Tracker, start: datetime, now: datetime) -> float:
-    total = 0.0
-    stays = list(state.kitchen_today)
-    if state.stay_room == KITCHEN and state.stay_start is not None:
-        stays.append((state.stay_start, now))
-    for a, b in stays:
-        overlap = (min(b, now) - max(a, start)).total_seconds() / 60
-        total += max(overlap, 0.0)
-    return total
+    ongoing = state.stay_start if state.stay_room == KITCHEN else None
+    return state.kitchen_today.minutes_within(start, now, ongoing)
 
 
 def _excused(state: Tracker, start: datetime, now: datetime, absences: Sequence[Absence]) -> bool:
