@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from hub import db
@@ -153,7 +153,7 @@ def bench_latency(database_url: str, homes: int, presses: int = 200, press_inter
     progress(f"registering {homes} homes and starting {workers} ingest worker(s)…")
     with bench_stack(database_url, specs, workers=workers) as stack:
         env = {**os.environ, "DATABASE_URL": stack.url, "MQTT_URL": stack.broker_url, "LOG_LEVEL": "WARNING"}
-        with alerts_process(env) as alerts, console_process(stack.url) as console:
+        with alerts_process(env) as alerts, console_process(stack.url) as console, ExitStack() as stack_exit:
             with db.connect(stack.url, autocommit=True) as conn:
                 _, cookie, csrf = operator_session(conn, console.base_url)
             watcher = SocketWatcher(console.ws_url, {"Cookie": f"hub_session={cookie}", "X-CSRF-Token": csrf})
@@ -161,20 +161,24 @@ def bench_latency(database_url: str, homes: int, presses: int = 200, press_inter
             load = HomeLoad(parse_mqtt_url(stack.broker_url), specs, connections=connections)
             load.connect(progress)
             load.start()
-            with _page(console.base_url, cookie, page) as read_page:
-                _warm_up(load, warmup_s, progress)
-                progress(f"pressing {presses} pendants, one every {press_interval_s:g} s, under the load…")
-                hub_processes = {"ingest": [w.pid for w in stack.workers], "alerts": [alerts.pid],
-                                 "console": [console.process.pid], "load generator": [os.getpid()]}
-                with CpuMeter(hub_processes) as cpu:
-                    for n, home_index in enumerate(pressing, 1):
-                        load.press(home_index)
-                        time.sleep(press_interval_s)
-                        if n % 50 == 0:
-                            progress(f"  {n}/{presses} pressed; {len(watcher.arrived)} on the websocket; "
-                                     f"load {load.rate_per_s():,.0f} events/s")
-                _wait(lambda: len(watcher.arrived) >= presses, 15.0)
-                painted = read_page(lambda rows: sum(1 for v in rows.values() if v) >= presses, 15.0)
+            watcher_page = PageWatcher(console.base_url, cookie) if page else None
+            if watcher_page is not None:
+                watcher_page.start()
+                stack_exit.callback(watcher_page.painted, lambda _rows: True, 0.0)  # closes Chromium on a failure
+            _warm_up(load, warmup_s, progress)
+            progress(f"pressing {presses} pendants, one every {press_interval_s:g} s, under the load…")
+            hub_processes = {"ingest": [w.pid for w in stack.workers], "alerts": [alerts.pid],
+                             "console": [console.process.pid], "load generator": [os.getpid()]}
+            with CpuMeter(hub_processes) as cpu:
+                for n, home_index in enumerate(pressing, 1):
+                    load.press(home_index)
+                    time.sleep(press_interval_s)
+                    if n % 50 == 0:
+                        progress(f"  {n}/{presses} pressed; {len(watcher.arrived)} on the websocket; "
+                                 f"load {load.rate_per_s():,.0f} events/s")
+            _wait(lambda: len(watcher.arrived) >= presses, 15.0)
+            painted = {} if watcher_page is None else watcher_page.painted(
+                lambda rows: sum(1 for v in rows.values() if v) >= presses, 15.0)
             rate = load.rate_per_s()
             load.stop_sending()
             progress("load stopped; waiting for the hub to ack everything sent…")
@@ -220,32 +224,63 @@ def _wait(done: Callable[[], bool], timeout_s: float) -> None:
         time.sleep(0.1)
 
 
-@contextmanager
-def _page(base_url: str, cookie: str, wanted: bool) -> Iterator[Callable[..., dict[str, float]]]:
-    """The operator page open in Chromium; yields a reader of its painted-row times (once it has them)."""
-    if not wanted:
-        yield lambda *_args: {}
-        return
-    from playwright.sync_api import sync_playwright
+class PageWatcher:
+    """The operator page open in Chromium on a thread of its own (Playwright's sync API refuses a thread that
+    already runs an event loop, a caller's own Playwright included); `painted()` gives its row times."""
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
-        context = browser.new_context(viewport=VIEWPORT)
-        context.add_cookies([{"name": "hub_session", "value": cookie, "url": base_url}])
-        context.add_init_script(_ROW_PROBE)
-        page = context.new_page()
-        page.goto(base_url)
-        page.wait_for_selector("#alert-rows", state="attached", timeout=60_000)
+    def __init__(self, base_url: str, cookie: str) -> None:
+        self.base_url, self.cookie = base_url, cookie
+        self._open = threading.Event()
+        self._want: tuple[Callable[[dict[str, float]], bool], float] | None = None
+        self._asked = threading.Event()
+        self._answered = threading.Event()
+        self._painted: dict[str, float] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="bench-page", daemon=True)
 
-        def read(done: Callable[[dict[str, float]], bool], timeout_s: float) -> dict[str, float]:
-            deadline = time.monotonic() + timeout_s
-            rows: dict[str, float] = page.evaluate("() => window.__pressRows")
-            while not done(rows) and time.monotonic() < deadline:
-                page.wait_for_timeout(200)
-                rows = page.evaluate("() => window.__pressRows")
-            return rows
+    def start(self, timeout_s: float = 90.0) -> None:
+        self._thread.start()
+        if not self._open.wait(timeout_s) or self._error is not None:
+            raise RuntimeError(f"the operator page did not open in Chromium: {self._error}")
+
+    def painted(self, done: Callable[[dict[str, float]], bool], timeout_s: float) -> dict[str, float]:
+        """Alert id → epoch ms its row was painted, once `done` says enough are in or `timeout_s` passes; the
+        browser is closed afterwards."""
+        if self._answered.is_set():
+            return self._painted
+        self._want = (done, timeout_s)
+        self._asked.set()
+        self._answered.wait(timeout_s + 30)
+        self._thread.join(30)
+        return self._painted
+
+    def _run(self) -> None:
+        from playwright.sync_api import sync_playwright
 
         try:
-            yield read
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS,
+                                                     headless=True)
+                context = browser.new_context(viewport=VIEWPORT)
+                context.add_cookies([{"name": "hub_session", "value": self.cookie, "url": self.base_url}])
+                context.add_init_script(_ROW_PROBE)
+                page = context.new_page()
+                page.goto(self.base_url)
+                page.wait_for_selector("#alert-rows", state="attached", timeout=60_000)
+                self._open.set()
+                while not self._asked.wait(0.5):
+                    page.wait_for_timeout(100)  # lets Playwright handle the page's events meanwhile
+                assert self._want is not None
+                done, timeout_s = self._want
+                deadline = time.monotonic() + timeout_s
+                rows: dict[str, float] = page.evaluate("() => window.__pressRows")
+                while not done(rows) and time.monotonic() < deadline:
+                    page.wait_for_timeout(200)
+                    rows = page.evaluate("() => window.__pressRows")
+                self._painted = rows
+                browser.close()
+        except BaseException as exc:  # reported by start() or as missing rows
+            self._error = exc
+            self._open.set()
         finally:
-            browser.close()
+            self._answered.set()
