@@ -31,6 +31,7 @@ from ingest.partition import Partition, chunks
 from ingest.writer import Outcome, Received, ack_payload
 
 log = logging.getLogger(__name__)
+SUBSCRIBE_RETRY_S = 2.0
 
 # Device kinds (the `devices.kind` a home registers) that send alarm-class events. An alarm from any other
 # device still reaches the alarm lane through the main session; it just has no connection of its own.
@@ -170,11 +171,25 @@ class AlarmSession:
 
     def _on_subscribe(self, packet_id: int, granted: bytes) -> None:
         with self._lock:
-            confirmed = self._pending.pop(packet_id, [])
-            if any(code >= 0x80 for code in granted):
-                log.error("the broker refused the alarm session's subscriptions (codes %s)", sorted(set(granted)))
-                return
-            self.covered = (self.covered | frozenset(confirmed)) & self.wanted
+            asked = self._pending.pop(packet_id, [])
+            refused = [f for f, code in zip(asked, granted, strict=False) if code >= 0x80]
+            self.covered = (self.covered | (frozenset(asked) - frozenset(refused))) & self.wanted
+        if refused:
+            # Meanwhile the main session hears these devices; a clustered broker may refuse while it moves
+            # sessions between nodes, so ask again.
+            log.warning("the broker refused %d of the alarm session's subscriptions; asking again in %.0fs",
+                        len(refused), SUBSCRIBE_RETRY_S)
+            generation = self.link.generation
+
+            def again() -> None:
+                with self._lock:
+                    still_wanted = [f for f in refused if f in self.wanted]
+                if generation == self.link.generation and self.link.connected:
+                    self._subscribe(still_wanted)
+
+            timer = threading.Timer(SUBSCRIBE_RETRY_S, again)
+            timer.daemon = True
+            timer.start()
 
     def _on_messages(self, publishes: list[Publish], generation: int) -> None:
         others = []

@@ -37,6 +37,7 @@ from ingest.writer import Outcome, Received, ack_payload
 
 log = logging.getLogger(__name__)
 SUBSCRIPTION = f"{TOPIC_ROOT}/#"
+SUBSCRIBE_RETRY_S = 2.0
 
 
 def _event_home(topic: str) -> str | None:
@@ -51,7 +52,10 @@ class IngestService:
         self.settings = settings
         self.partition = partition or Partition()
         self.homes = HomeSubscriptions(self.partition)
-        self._suback_pending: set[int] = set()
+        self._suback_pending: set[int] = set()  # SUBSCRIBEs of this connection the hub is not ready without
+        self._subscribing: dict[int, list[str]] = {}  # packet id → its filters, until the SUBACK
+        self._ready_retries = 0  # refused subscriptions the hub is not ready without, waiting to be asked again
+        self._subscribe_lock = threading.RLock()
         self.database_url = database_url
         self.broker: BrokerAddress = parse_mqtt_url(mqtt_url)
         self.limiter = HomeRateLimiter(settings.ingest_home_rate_per_s, settings.ingest_home_burst)
@@ -87,25 +91,54 @@ class IngestService:
 
     def _on_connect(self, _session_present: bool) -> None:
         filters = [SUBSCRIPTION] if self.partition.whole else [home_filter(h) for h in self.homes.subscribed]
-        self._suback_pending = set()
+        with self._subscribe_lock:
+            self._suback_pending, self._subscribing, self._ready_retries = set(), {}, 0
         if not filters:
             self._ready(f"partition {self.partition}: no registered homes yet")
         for chunk in chunks(filters):
-            self._suback_pending.add(self._subscribe(chunk))
+            self._subscribe(chunk, needed_for_ready=True)
 
-    def _subscribe(self, filters: list[str]) -> int:
-        # With MQTT 5 the filters are no-local: the hub does not need its own acks echoed back.
-        return self.link.subscribe(filters)
+    def _subscribe(self, filters: list[str], needed_for_ready: bool = False) -> int:
+        # With MQTT 5 the filters are no-local: the hub does not need its own acks echoed back. The lock is held
+        # across the call so that a fast SUBACK cannot look for the packet id before it is recorded.
+        with self._subscribe_lock:
+            mid = self.link.subscribe(filters)
+            self._subscribing[mid] = filters
+            if needed_for_ready:
+                self._suback_pending.add(mid)
+        return mid
 
     def _on_subscribe(self, mid: int, granted: bytes) -> None:
-        if any(code >= 0x80 for code in granted):
-            log.error("the broker refused some of the hub's subscriptions (codes %s): check the hub account's ACL",
-                      sorted({c for c in granted if c >= 0x80}))
-        self._suback_pending.discard(mid)
-        if not self._suback_pending and not self.connected.is_set():
+        with self._subscribe_lock:
+            filters = self._subscribing.pop(mid, [])
+            refused = [f for f, code in zip(filters, granted, strict=False) if code >= 0x80]
+            needed = mid in self._suback_pending
+            self._suback_pending.discard(mid)
+            if refused:
+                # Not ready until the broker takes them: a clustered broker refuses subscriptions while it moves
+                # sessions between nodes, and an ACL mistake must not look like a quiet hub either.
+                log.error("the broker refused %d of the hub's subscriptions (e.g. %s); asking again in %.0fs. "
+                          "If this goes on, check the hub account's ACL", len(refused), refused[0],
+                          SUBSCRIBE_RETRY_S)
+                self._ready_retries += needed
+                self._retry_subscribe(refused, self.link.generation, needed)
+            ready = not self._suback_pending and not self._ready_retries
+        if ready and not self.connected.is_set():
             what = SUBSCRIPTION if self.partition.whole else (
                 f"partition {self.partition}: {len(self.homes.subscribed)} homes")
             self._ready(what)
+
+    def _retry_subscribe(self, filters: list[str], generation: int, needed_for_ready: bool) -> None:
+        def again() -> None:
+            if generation != self.link.generation or self._stop.is_set():
+                return  # the new connection subscribed to everything anew
+            with self._subscribe_lock:
+                self._ready_retries -= needed_for_ready
+                self._subscribe(filters, needed_for_ready)
+
+        timer = threading.Timer(SUBSCRIBE_RETRY_S, again)
+        timer.daemon = True
+        timer.start()
 
     def _ready(self, what: str) -> None:
         self.connected.set()

@@ -168,7 +168,7 @@ class MqttLink:
         while not self._stop.is_set():
             host, port = self.broker.nodes[self._node]
             try:
-                sock, connack = self._open(host, port)
+                sock, connack, after = self._open(host, port)
             except (OSError, wire.ProtocolError, LinkClosed) as exc:
                 log.warning("could not connect to the broker at %s:%s (%s); retrying in %.1fs", host, port, exc, delay)
                 self._next_node()
@@ -179,7 +179,7 @@ class MqttLink:
             delay = self.min_delay_s
             reason = "closed by the hub"
             try:
-                self._serve(sock, connack)
+                self._serve(sock, connack, after)
             except (OSError, wire.ProtocolError, LinkClosed) as exc:
                 reason = str(exc) or type(exc).__name__
             finally:
@@ -197,7 +197,9 @@ class MqttLink:
             host, port = self.broker.nodes[self._node]
             log.warning("broker node lost; trying %s:%s next", host, port)
 
-    def _open(self, host: str, port: int) -> tuple[socket.socket, wire.ConnAck]:
+    def _open(self, host: str, port: int) -> tuple[socket.socket, wire.ConnAck, bytes]:
+        """A connected socket, the broker's CONNACK, and whatever the broker sent right after it (a resumed
+        session's queued messages may come in the same read)."""
         sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -220,10 +222,9 @@ class MqttLink:
             connack = wire.decode_connack(packets[0], v5=self.v5)
             if not connack.accepted:
                 raise LinkClosed(f"the broker refused the connection (code {connack.code})")
-            if len(packets) > 1 or buffer:
-                raise wire.ProtocolError("the broker sent packets before the session was set up")
+            after = b"".join(_encoded(p) for p in packets[1:]) + buffer
             sock.setblocking(False)
-            return sock, connack
+            return sock, connack, after
         except BaseException:
             sock.close()
             raise
@@ -234,7 +235,7 @@ class MqttLink:
             context.load_cert_chain(self.broker.cert_file, self.broker.key_file)
         return context
 
-    def _serve(self, sock: socket.socket, connack: wire.ConnAck) -> None:
+    def _serve(self, sock: socket.socket, connack: wire.ConnAck, after: bytes) -> None:
         with self._lock:
             self.generation += 1
             self.connected = True
@@ -247,11 +248,12 @@ class MqttLink:
         log.info("connected to broker %s:%s (session %s)", *self.broker.nodes[self._node],
                  "resumed" if connack.session_present else "new")
         self.on_connect(connack.session_present)
+        packets, buffer = wire.split_packets(after)
+        self._handle(packets)
         selector = selectors.DefaultSelector()
         selector.register(self._wake_r, selectors.EVENT_READ)
         interest = 0  # what the socket is registered for
         pending_out = b""
-        buffer = b""
         last_sent = last_heard = time.monotonic()
         ping_sent_at: float | None = None
         try:
@@ -351,6 +353,10 @@ class MqttLink:
             packet = _with_packet_id(held, new_id)
             self._in_flight[new_id] = packet
             self._out.append(packet)
+
+
+def _encoded(packet: wire.Packet) -> bytes:
+    return bytes([packet.kind | packet.flags]) + wire.remaining_length(len(packet.body)) + packet.body
 
 
 def _register(selector: selectors.BaseSelector, sock: socket.socket, wanted: int, current: int) -> int:

@@ -82,6 +82,7 @@ class HomeUnit:
         self.client.on_connect = self._handle_connect
         self.client.on_disconnect = self._handle_disconnect
         self.client.on_message = self._handle_message
+        self.client.on_subscribe = self._handle_subscribe
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -176,6 +177,16 @@ class HomeUnit:
         client.publish(status_topic(self.home_id), _status_payload("online"), qos=1, retain=True)
         self.ledger.postpone_all(self._clock())
         self._connected.set()
+
+    def _handle_subscribe(self, client: mqtt.Client, _userdata: Any, _mid: int, reason_codes: Any,
+                          _properties: Any = None) -> None:
+        # A clustered broker may refuse a subscription while it moves a session between nodes; a unit that
+        # gave up then would never hear another ack, so it asks again.
+        if any(getattr(code, "is_failure", False) for code in reason_codes):
+            log.warning("%s: broker refused the ack subscription (%s); asking again", self.home_id, reason_codes)
+            timer = threading.Timer(1.0, lambda: client.subscribe(ack_topic_filter(self.home_id), qos=1))
+            timer.daemon = True
+            timer.start()
 
     def _handle_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any,
                            reason_code: Any, _properties: Any) -> None:

@@ -4,8 +4,6 @@ a broker that stops answering pings is left, and a DISCONNECT from the broker le
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -13,72 +11,17 @@ import pytest
 from hub.mqtt import BrokerAddress
 from ingest import mqtt_wire as wire
 from ingest.mqtt_link import MqttLink
+from tests.support.scripted_broker import ScriptedBroker
 from tests.support.waiting import wait_for
-
-
-class ScriptedBroker:
-    """Accepts connections, answers CONNACK with a receive maximum, records what the link sends."""
-
-    def __init__(self, receive_maximum: int = 65535, answer_pings: bool = True) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.receive_maximum = receive_maximum
-        self.answer_pings = answer_pings
-        self.connections: list[socket.socket] = []
-        self.packets: list[tuple[int, wire.Packet]] = []  # (connection number, packet)
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            self.connections.append(conn)
-            threading.Thread(target=self._serve, args=(conn, len(self.connections)), daemon=True).start()
-
-    def _serve(self, conn: socket.socket, number: int) -> None:
-        buffer = b""
-        while True:
-            try:
-                data = conn.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            packets, buffer = wire.split_packets(buffer + data)
-            for packet in packets:
-                with self.lock:
-                    self.packets.append((number, packet))
-                if packet.kind == wire.CONNECT:
-                    props = b"\x03\x21" + self.receive_maximum.to_bytes(2, "big")
-                    conn.sendall(b"\x20" + bytes([2 + len(props)]) + b"\x00\x00" + props)
-                elif packet.kind == 0xC0 and self.answer_pings:
-                    conn.sendall(b"\xd0\x00")
-
-    def publishes(self, number: int | None = None) -> list[wire.Publish]:
-        with self.lock:
-            return [wire.decode_publish(p, v5=True) for n, p in self.packets
-                    if p.kind == wire.PUBLISH and (number is None or n == number)]
-
-    def count(self, kind: int) -> int:
-        with self.lock:
-            return sum(1 for _, p in self.packets if p.kind == kind)
-
-    def close(self) -> None:
-        self.server.close()
-        for conn in self.connections:
-            conn.close()
 
 
 @pytest.fixture
 def make_link() -> Iterator:
     made: list[tuple[MqttLink, ScriptedBroker]] = []
 
-    def make(broker: ScriptedBroker, keepalive: int = 30) -> MqttLink:
+    def make(broker: ScriptedBroker, keepalive: int = 30, **callbacks: object) -> MqttLink:
         link = MqttLink("hub-test", BrokerAddress("127.0.0.1", broker.port, tls=False), v5=True,
-                        keepalive=keepalive, min_delay_s=0.1)
+                        keepalive=keepalive, min_delay_s=0.1, **callbacks)  # type: ignore[arg-type]
         made.append((link, broker))
         link.start()
         wait_for(lambda: link.connected, timeout=5)
@@ -123,3 +66,15 @@ def test_a_disconnect_from_the_broker_leads_to_a_new_connection(make_link) -> No
     link = make_link(broker)
     broker.connections[0].sendall(b"\xe0\x01\x8b")  # DISCONNECT: server shutting down
     wait_for(lambda: link.generation == 2 and link.connected, timeout=5)
+
+
+def test_messages_the_broker_sends_with_its_connack_are_taken_not_refused(make_link) -> None:
+    queued = b"".join(wire.publish_packet("tec/v1/h/d/event", f"m{n}".encode(), v5=True, packet_id=n + 1)
+                      for n in range(3))
+    broker = ScriptedBroker(queued=queued)
+    heard: list[tuple[bytes, int]] = []
+    link = make_link(broker, on_publishes=lambda publishes, generation: heard.extend(
+        (p.payload, generation) for p in publishes))
+    wait_for(lambda: len(heard) == 3, timeout=5)
+    assert heard == [(b"m0", 1), (b"m1", 1), (b"m2", 1)]
+    assert link.generation == 1 and len(broker.connections) == 1

@@ -50,6 +50,8 @@ def test_killing_the_hubs_broker_node_loses_nothing_acked(conn, db_url, homes, t
         except AssertionError:
             print("INGEST LOG", (tmp_path / "ingest.log").read_text()[-4000:])
             print("PENDING", unit.pending_count(), unit.ledger.stats())
+            print("STORED", conn.execute("SELECT count(*) FROM events WHERE home_id = %s", (home.home_id,)).fetchone(),
+                  "DEAD LETTERS", conn.execute("SELECT count(*) FROM dead_letters").fetchone())
             raise
         assert ingest.poll() is None, "ingest must fail over, not exit"
         assert "trying" in (tmp_path / "ingest.log").read_text(), "the hub moved to another node"
