@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,6 +49,12 @@ class BenchStack:
     broker_url: str
     mode: str  # storage path: plain or timescale
     workers: list[subprocess.Popen[str]]  # the `hub ingest` processes, one per partition
+    log_dir: Path  # each worker's log, ingest-I.log, while the stack runs
+
+    def log_lines(self, containing: str) -> list[str]:
+        """The workers' log lines that contain `containing`, worker by worker."""
+        return [line.rstrip() for path in sorted(self.log_dir.glob("ingest-*.log"))
+                for line in path.read_text(errors="replace").splitlines() if containing in line]
 
     def peak_rss_mb(self) -> list[float]:
         """Each ingest worker's peak resident memory so far (VmHWM), in MiB."""
@@ -75,6 +83,7 @@ def bench_stack(database_url: str, specs: list, extra_env: dict[str, str] | None
     mosquitto = PrivateMosquitto()
     broker_url = mosquitto.start()
     processes: list[subprocess.Popen[str]] = []
+    log_dir = Path(tempfile.mkdtemp(prefix="hub-bench-logs-"))
     try:
         mode, _ = db.migrate(url)
         with db.connect(url) as conn:
@@ -82,14 +91,15 @@ def bench_stack(database_url: str, specs: list, extra_env: dict[str, str] | None
         env = {**os.environ, "DATABASE_URL": url, "MQTT_URL": broker_url, "MQTT_PROTOCOL": "5",
                "MQTT_CLIENT_ID": f"hub-bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "INFO", **(extra_env or {})}
         for index in range(workers):
-            processes.append(start_ingest(env, partition=f"{index}/{workers}"))
-        yield BenchStack(url, broker_url, mode, processes)
+            processes.append(start_ingest(env, partition=f"{index}/{workers}", log_to=log_dir / f"ingest-{index}.log"))
+        yield BenchStack(url, broker_url, mode, processes, log_dir)
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(15)
         mosquitto.remove()
+        shutil.rmtree(log_dir, ignore_errors=True)
         with psycopg.connect(database_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 

@@ -184,6 +184,8 @@ def bench_latency(database_url: str, homes: int, presses: int = 200, press_inter
             progress("load stopped; waiting for the hub to ack everything sent…")
             load.drain()
             load.stop()
+            for line in stack.log_lines("last 60s:"):
+                progress(f"  ingest: {line}")
             rss = {"ingest": stack.peak_rss_mb(), "alerts": peak_rss_mb(alerts.pid),
                    "console": console.peak_rss_mb()}
             watcher.stop()

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 import psycopg
@@ -97,22 +97,35 @@ def _env(database_url: str, broker_url: str, client_id: str, protocol: str = "5"
     return env
 
 
-def start_ingest(env: dict[str, str], timeout_s: float = 30.0, partition: str = "0/1") -> subprocess.Popen[str]:
-    """A `hub ingest` process, returned once it is subscribed (its log says so)."""
+def start_ingest(env: dict[str, str], timeout_s: float = 30.0, partition: str = "0/1",
+                 log_to: Path | None = None) -> subprocess.Popen[str]:
+    """A `hub ingest` process, returned once it is subscribed (its log says so); its log is appended to
+    `log_to` if given."""
     process = subprocess.Popen([sys.executable, "-m", "hub", "ingest", "--partition", partition], env=env,
                                stderr=subprocess.PIPE,
                                stdout=subprocess.DEVNULL, text=True)
     assert process.stderr is not None
+    log = log_to.open("a") if log_to is not None else None
     deadline = time.monotonic() + timeout_s
     for line in process.stderr:
+        if log is not None:
+            log.write(line)
+            log.flush()
         if READY_LINE in line:
             # Keep draining so a chatty log can never fill the pipe and stall the process.
-            threading.Thread(target=process.stderr.read, daemon=True).start()
+            threading.Thread(target=_drain, args=(process.stderr, log), daemon=True).start()
             return process
         if time.monotonic() > deadline:
             break
     process.kill()
     raise RuntimeError("ingest did not become ready; run `hub ingest` by hand to see why")
+
+
+def _drain(stream: TextIO, log: TextIO | None) -> None:
+    for line in stream:
+        if log is not None:
+            log.write(line)
+            log.flush()
 
 
 def sign_in_headers(base_url: str, username: str, password: str) -> dict[str, str]:

@@ -286,6 +286,20 @@ class IngestService:
                 threading.Thread(target=self._follow_alarm_devices, name="ingest-alarm-devices", daemon=True).start()
         self._alarms.start()
         self._bulk.start()
+        threading.Thread(target=self._report_progress, name="ingest-progress", daemon=True).start()
+
+    def _report_progress(self, every_s: float = 60.0) -> None:
+        """A line a minute on what ingest did: what an operator checks first when homes say acks are slow."""
+        last: Counter[str] = Counter()
+        while not self._stop.wait(every_s):
+            with self._counts_lock:
+                now = Counter(self.counts)
+            done = now - last
+            last = now
+            if done or self.link.in_flight:
+                log.info("last %.0fs: %s; waiting in queues: %d alarms, %d other; acks to homes awaiting the "
+                         "broker: %d", every_s, ", ".join(f"{n} {status}" for status, n in sorted(done.items()))
+                         or "nothing", self._alarms.queue.qsize(), self._bulk.queue.qsize(), self.link.in_flight)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish what has arrived (store and ack it), then disconnect; the session keeps the rest."""
