@@ -21,6 +21,7 @@ from alerts.family import answers as family_answers
 from hub import db
 from hub.settings import Settings
 from models.service import BehaviourService
+from models.training import TrainingPool
 
 log = logging.getLogger(__name__)
 SUPERVISION_EVERY_S = 5.0
@@ -54,7 +55,9 @@ def _run_every(name: str, step: Step, every_s: float, database_url: str, stop: t
 
 def run_alert_engine(settings: Settings, database_url: str, stop: threading.Event, tick_s: float = 0.5) -> None:
     last_supervision = [0.0]
-    behaviour = BehaviourService(retrain_hour=settings.retrain_hour)
+    # Training runs in worker processes of its own: a nightly retrain of every home must never hold up scoring.
+    trainer = TrainingPool(database_url, settings.model_train_workers)
+    behaviour = BehaviourService(retrain_hour=settings.retrain_hour, trainer=trainer)
 
     def escalate_and_supervise(conn: psycopg.Connection, now: datetime) -> None:
         if escalated := escalation.escalate_due(conn, now, settings.escalate_after_s):
@@ -101,3 +104,4 @@ def run_alert_engine(settings: Settings, database_url: str, stop: threading.Even
     stop.wait()
     for worker in workers:
         worker.join(15)
+    trainer.close()

@@ -1,5 +1,5 @@
-"""`hub bench detect --homes N`: the time to score all N homes once, and to retrain them, with each process's
-memory. Appended to bench/results.md.
+"""`hub bench detect --homes N`: the time to score all N homes once, to retrain homes while scoring goes on, and
+to start up, with each process's memory. Appended to bench/results.md.
 
 One scoring pass is what `hub alerts` does every SCORE_EVERY_S (60 s): read the events received since the
 last pass for all homes (one query), feed each home's HomeScorer, ask each for its findings and write the
@@ -15,18 +15,23 @@ its own holding a warmed scorer for every home, against a throwaway PostgreSQL d
    runs (it finds every home and raises what already holds).
 3. Each timed pass: one minute of new events (activity and heartbeats) for every home is COPYed in, with
    receive times a minute apart as ingest would have written them, then one `score()` pass is timed.
-4. Retraining: `--retrain-homes` homes get their 43 days of training history in PostgreSQL and are retrained
-   with the service's own per-home retrain (history read from PostgreSQL, train, store), in `--workers`
-   processes.
+4. Retraining: `--retrain` homes have their 43 days of training history in PostgreSQL (heartbeats for the last
+   day). The scoring process queues them on the service's own trainer, `--workers` worker processes
+   (models.training.TrainingPool), and goes on scoring a minute of events for every home after another,
+   back to back, until they are all retrained and their new baselines are in their scorers.
+5. Start-up: every home's baseline and its scorer's finished days (as live scoring stores them day by day) are
+   in PostgreSQL; a fresh process with an empty service runs the first pass, as `hub alerts` does when it
+   starts, until every home has been scored once. The `--retrain` homes, which have a day of real events and
+   heartbeats behind them, are then warmed up again both ways: from their stored days, and from 35 days of
+   their events (the fallback for a home without stored days, and how every start used to warm up).
 
 Figures, never assertions: the tests time nothing.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
-import statistics
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,18 +42,17 @@ import psycopg
 from psycopg import sql
 
 from hub import db
+from hub.bench_detect_result import result
+from hub.bench_detect_startup import startup_process
 from hub.bench_detect_work import (
     PASS,
     TAIL,
     Resident,
     ResidentJob,
     copy_rows,
-    ready,
     received_at,
-    retrain_homes,
     scoring_process,
     simulate_resident,
-    vm_kb,
 )
 from models.train import DECLINE_HOLDBACK_DAYS, TRAIN_DAYS
 
@@ -83,7 +87,7 @@ def first_pass_at(first_day: date, days: int, at: str) -> datetime:
 
 
 def _register(conn: psycopg.Connection, homes: list[str], residents: list[Resident]) -> None:
-    """Homes, residents and each home's devices (its resident's), by COPY: 50,000 homes take seconds."""
+    """Homes, residents, each home's devices and baseline (its resident's), by COPY: 50,000 homes take seconds."""
     with conn.transaction(), conn.cursor() as cur:
         with cur.copy("COPY homes (home_id, address) FROM STDIN") as copy:
             for i, home_id in enumerate(homes):
@@ -95,6 +99,12 @@ def _register(conn: psycopg.Connection, homes: list[str], residents: list[Reside
             for i, home_id in enumerate(homes):
                 for device in residents[i % len(residents)].devices:
                     copy.write_row((home_id, *device))
+        with cur.copy("COPY baselines (home_id, version, params, trained_until, days_used, cold_start) "
+                      "FROM STDIN") as copy:
+            for i, home_id in enumerate(homes):
+                baseline = residents[i % len(residents)].baseline
+                copy.write_row((home_id, 1, json.dumps(baseline | {"home_id": home_id}), baseline["trained_until"],
+                                baseline["days_used"], baseline["cold_start"]))
 
 
 def _store_rows(conn: psycopg.Connection, homes: list[str], residents: list[Resident], window: int | None,
@@ -113,7 +123,7 @@ def _store_rows(conn: psycopg.Connection, homes: list[str], residents: list[Resi
     return len(rows), with_news
 
 
-def _simulate(homes: list[str], residents: int, seed: int, at: str, passes: int, retrain: int, workers: int,
+def _simulate(homes: list[str], residents: int, seed: int, at: str, windows: int, retrain: int, workers: int,
               url: str, progress: Progress) -> tuple[list[Resident], datetime]:
     from simulators.history import DEFAULT_START
 
@@ -122,7 +132,7 @@ def _simulate(homes: list[str], residents: int, seed: int, at: str, passes: int,
     history_homes: list[list[str]] = [[] for _ in range(residents)]
     for i, home_id in enumerate(homes[:retrain]):
         history_homes[i % residents].append(home_id)
-    jobs = [ResidentJob(i, residents, seed, DEFAULT_START, days, start, passes, url, history_homes[i])
+    jobs = [ResidentJob(i, residents, seed, DEFAULT_START, days, start, windows, url, history_homes[i])
             for i in range(residents)]
     found: list[Resident] = []
     progress(f"simulating {residents} residents × {days} days, training and warming up their scorers…")
@@ -134,9 +144,36 @@ def _simulate(homes: list[str], residents: int, seed: int, at: str, passes: int,
     return sorted(found, key=lambda r: r.index), start
 
 
-def _score(url: str, homes: list[str], residents: list[Resident], start: datetime, passes: int,
-           progress: Progress) -> dict[str, Any]:
-    """The scoring process: every home's scorer, the first pass, then the timed passes."""
+class _Passes:
+    """The scoring process, and the minutes of events it is given one after another."""
+
+    def __init__(self, pipe: Any, conn: psycopg.Connection, homes: list[str], residents: list[Resident],
+                 start: datetime, wall_start: datetime) -> None:
+        self.pipe, self.conn, self.homes, self.residents = pipe, conn, homes, residents
+        self.start, self.wall_start = start, wall_start
+        self.done = 0
+
+    @property
+    def events_left(self) -> bool:
+        return self.done < len(self.residents[0].windows)
+
+    def next(self) -> dict[str, Any]:
+        """Store the next minute of events (none once the simulated ones run out) and time one pass over them."""
+        written, with_news = 0, 0
+        if self.events_left:
+            written, with_news = _store_rows(self.conn, self.homes, self.residents, self.done, self.start,
+                                             self.wall_start)
+        self.done += 1
+        self.pipe.send(("score", self.wall_start + self.done * PASS + timedelta(seconds=1)))
+        result = self.pipe.recv()
+        result.update(written=written, homes_with_news=with_news)
+        return result
+
+
+def _score(url: str, homes: list[str], residents: list[Resident], start: datetime, passes: int, retrain: list[str],
+           workers: int, progress: Progress) -> dict[str, Any]:
+    """The scoring process: every home's scorer, the first pass, the timed passes, then passes while `retrain`
+    homes are retrained in the background; last, every scorer's finished days are stored for the start-up."""
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     process = context.Process(target=scoring_process, name="scoring",
@@ -154,105 +191,85 @@ def _score(url: str, homes: list[str], residents: list[Resident], start: datetim
             ours.send(("score", wall_start + timedelta(seconds=1)))
             first = ours.recv()
             progress(f"  first pass: {first['homes']} homes, {first['raised']} alerts raised in {first['s']:.1f} s")
+            feed = _Passes(ours, conn, homes, residents, start, wall_start)
             timed: list[dict[str, Any]] = []
             for k in range(passes):
-                written, with_news = _store_rows(conn, homes, residents, k, start, wall_start)
-                ours.send(("score", wall_start + (k + 1) * PASS + timedelta(seconds=1)))
-                result = ours.recv()
-                result.update(written=written, homes_with_news=with_news)
-                timed.append(result)
-                progress(f"  pass {k + 1}/{passes}: {result['homes']} homes, {result['readings']:,} readings "
-                         f"in {result['s']:.2f} s")
+                timed.append(feed.next())
+                progress(f"  pass {k + 1}/{passes}: {timed[-1]['homes']} homes, {timed[-1]['readings']:,} readings "
+                         f"in {timed[-1]['s']:.2f} s")
+            during, retrained = _retrain(ours, feed, retrain, start, workers, progress)
+            ours.send(("store_days", None))
+            stored = ours.recv()
+            progress(f"stored every scorer's finished days ({stored['rows']:,} rows) in {stored['s']:.1f} s")
             ours.send(("stop", None))
             final = ours.recv()
+            last_pass = wall_start + feed.done * PASS + timedelta(seconds=2)
     finally:
         process.join(60)
         if process.is_alive():
             process.terminate()
-    return {"memory": memory, "first": first, "timed": timed, "final": final, "tail_rows": tail_rows}
+    return {"memory": memory, "first": first, "timed": timed, "final": final, "tail_rows": tail_rows,
+            "during_retrain": during, "retrained": retrained, "stored_days": stored, "last_pass": last_pass}
 
 
-def _retrain(url: str, homes: list[str], until: datetime, workers: int, progress: Progress) -> dict[str, Any]:
+def _retrain(pipe: Any, feed: _Passes, homes: list[str], until: datetime, workers: int,
+             progress: Progress) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Queue `homes` for retraining and score pass after pass, a minute of new events each, until they are all
+    retrained (or the simulated minutes run out); then one more pass puts the last new baselines in."""
     if not homes:
-        return {"homes": 0, "s": 0.0, "peak_rss_mb": []}
-    chunk = max(1, min(25, len(homes) // (workers * 4) or 1))
-    jobs = [(url, homes[i:i + chunk], until) for i in range(0, len(homes), chunk)]
-    progress(f"retraining {len(homes)} homes from their history in PostgreSQL, {workers} processes…")
-    done, peaks = 0, {}
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        pool.map(ready, range(workers))  # started and imported before the clock starts, as a standing pool would be
-        began = time.perf_counter()
-        for result in pool.imap_unordered(retrain_homes, jobs):
-            done += int(result["homes"])
-            peaks[result["pid"]] = max(peaks.get(result["pid"], 0.0), result["peak_rss_mb"])
-            if done % 100 < chunk or done == len(homes):
-                progress(f"  retrained {done}/{len(homes)} homes")
-    return {"homes": len(homes), "s": time.perf_counter() - began, "peak_rss_mb": sorted(peaks.values())}
+        return [], {"homes": 0, "s": 0.0, "peak_rss_mb": []}
+    progress(f"retraining {len(homes)} homes from their history in PostgreSQL in {workers} worker processes, "
+             "scoring every home meanwhile…")
+    pipe.send(("retrain", (homes, until, workers)))
+    pipe.recv()
+    during: list[dict[str, Any]] = []
+    while feed.events_left:
+        during.append(feed.next())
+        progress(f"  pass while retraining: {during[-1]['homes']} homes in {during[-1]['s']:.2f} s, "
+                 f"{sum(p['swapped'] for p in during)}/{len(homes)} new baselines in their scorers")
+        if not during[-1]["retraining"]:  # the pool was idle as the pass began: it swapped in the last ones
+            break
+    pipe.send(("retrained", None))  # once the workers are done
+    retrained = pipe.recv()
+    if during[-1]["retraining"]:
+        during.append(feed.next())
+    progress(f"  {retrained['homes']} homes retrained in {retrained['s']:.1f} s; "
+             f"{sum(p['swapped'] for p in during)} new baselines in their scorers")
+    return during, retrained
+
+
+def _startup(url: str, homes: list[str], measured: list[str], wall_now: datetime,
+             progress: Progress) -> dict[str, Any]:
+    progress(f"starting up: an empty service's first pass over {len(homes)} homes, from their stored days…")
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=startup_process, name="startup", args=(theirs, url, wall_now, measured))
+    process.start()
+    try:
+        figures = ours.recv()
+    finally:
+        process.join(60)
+        if process.is_alive():
+            process.terminate()
+    progress(f"  every home scored once {figures['s']:.1f} s after the start ({figures['from_summaries']} homes "
+             f"from stored days, {figures['from_events']} from 35 days of events)")
+    return figures
 
 
 def bench_detect(database_url: str, homes: int, *, residents: int = 100, passes: int = 3, retrain: int = 100,
-                 workers: int = 2, seed: int = 1, at: str = SCORE_AT, progress: Progress = print) -> dict[str, Any]:
-    """Score N homes with the live service's code and retrain `retrain` of them; one JSON-able dict."""
+                 workers: int = 2, seed: int = 1, at: str = SCORE_AT, retrain_windows: int = 20,
+                 progress: Progress = print) -> dict[str, Any]:
+    """Score N homes with the live service's code, retrain `retrain` of them while scoring goes on, and start
+    up again from what is stored; one JSON-able dict."""
     residents = max(1, min(residents, homes))
     retrain = min(retrain, homes)
     ids = home_ids(homes)
     with throwaway_database(database_url) as (url, mode):
-        simulated, start = _simulate(ids, residents, seed, at, passes, retrain, workers, url, progress)
+        simulated, start = _simulate(ids, residents, seed, at, passes + retrain_windows, retrain, workers, url,
+                                     progress)
         with db.connect(url) as conn:
             _register(conn, ids, simulated)
         progress(f"registered {homes} homes")
-        scored = _score(url, ids, simulated, start, passes, progress)
-        retrained = _retrain(url, ids[:retrain], start, workers, progress)
-    return _result(homes, mode, simulated, start, scored, retrained, workers, seed)
-
-
-def _result(homes: int, mode: str, residents: list[Resident], start: datetime, scored: dict[str, Any],
-            retrained: dict[str, Any], workers: int, seed: int) -> dict[str, Any]:
-    timed, first, memory = scored["timed"], scored["first"], scored["memory"]
-    median = sorted(timed, key=lambda p: p["s"])[len(timed) // 2]
-    retrain_per_home = retrained["s"] / retrained["homes"] if retrained["homes"] else None
-    after = timed[-1]["rss_mb"]
-    return {
-        "bench": "detect", "homes": homes, "storage": mode, "residents": len(residents), "seed": seed,
-        "first_pass_event_time": start.isoformat(),
-        "score_s": round(median["s"], 3), "score_per_home_ms": round(median["s"] / homes * 1000, 4),
-        "score_parts_s": {part: round(s, 3) for part, s in median["parts"].items()},
-        "score_passes_s": [round(p["s"], 3) for p in timed],
-        "score_passes_parts_s": [{part: round(s, 3) for part, s in p["parts"].items()} for p in timed],
-        "homes_scored": [p["homes"] for p in timed], "homes_with_news": [p["homes_with_news"] for p in timed],
-        "readings": [p["readings"] for p in timed], "rows_written": [p["written"] for p in timed],
-        "findings_holding": [p["holding"] for p in timed],
-        "alerts_raised": sum(p["raised"] for p in timed), "alerts_cleared": sum(p["cleared"] for p in timed),
-        "alerts_raised_per_pass": [p["raised"] for p in timed],
-        "first_pass": {"s": round(first["s"], 2), "homes": first["homes"], "alerts_raised": first["raised"],
-                       "parts_s": {part: round(s, 2) for part, s in first["parts"].items()},
-                       "alert_write_ms": round(first["parts"]["write"] / first["raised"] * 1000, 2)
-                       if first["raised"] else None},
-        "retrain_homes": retrained["homes"], "retrain_processes": workers, "retrain_s": round(retrained["s"], 2),
-        "retrain_per_home_ms": round(retrain_per_home * 1000, 1) if retrain_per_home else None,
-        "retrain_all_homes_estimate_s": round(retrain_per_home * homes) if retrain_per_home else None,
-        "train_per_home_ms": round(statistics.mean(r.train_s for r in residents) * 1000, 1),
-        "warmup_per_home_ms": round(statistics.mean(r.warmup_s for r in residents) * 1000, 1),
-        "warmup_readings_per_home": round(statistics.mean(r.warmup_readings for r in residents)),
-        "rss_per_home_kb": round((after - memory["rss_before_mb"]) * 1024 / homes, 2),
-        "scorers_kb_per_home": round(memory["scorers_kb_per_home"], 2),
-        "peak_rss_mb": {"scoring": round(scored["final"]["peak_rss_mb"], 1),
-                        "scoring_timed_passes": round(max(p["peak_rss_mb"] for p in timed), 1),
-                        "scoring_before_scorers": round(memory["rss_before_mb"], 1),
-                        "bench": round(vm_kb("VmHWM") / 1024, 1),
-                        "simulators": round(max(r.peak_rss_mb for r in residents), 1),
-                        "retrain_workers": [round(mb, 1) for mb in retrained["peak_rss_mb"]]},
-        "measured": (
-            "score_s: median wall time of BehaviourService.score() over the timed passes, in a process holding a "
-            "scorer for every home (as hub alerts does), each pass after one minute of events (activity and "
-            "heartbeats) for every home was COPYed into PostgreSQL; score_parts_s: the service's own split of "
-            "that pass. rss_per_home_kb: that process's RSS after the last pass less its RSS before any scorer, "
-            "per home. retrain_s: wall time of BehaviourService.retrain (history read from PostgreSQL, train, "
-            "store) for retrain_homes homes, spread over retrain_processes processes already started; "
-            "retrain_per_home_ms is that time over retrain_homes."),
-        "not_measured": (
-            "retrain_all_homes_estimate_s is retrain_per_home_ms × homes, an estimate. Each home's scorer is a copy "
-            "of one of `residents` simulated residents' scorers, warmed up on 35 days as the service does "
-            "(warmup_per_home_ms, train_per_home_ms: measured on those residents, in memory), so a resident's "
-            "new episode is raised in every home copied from it in the same pass (alerts_raised_per_pass)."),
-    }
+        scored = _score(url, ids, simulated, start, passes, ids[:retrain], workers, progress)
+        started = _startup(url, ids, ids[:retrain], scored["last_pass"], progress)
+    return result(homes, mode, simulated, start, scored, started, workers, seed)

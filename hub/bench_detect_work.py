@@ -1,5 +1,5 @@
-"""The processes behind `hub bench detect` (hub.bench_detect): simulated residents, the scoring process and
-the retraining workers.
+"""The processes behind `hub bench detect` (hub.bench_detect): simulated residents and the scoring process,
+with its retraining workers (models.training.TrainingPool). The start-up process is in hub.bench_detect_startup.
 
 A resident is simulated once (simulators.history), trained and warmed up as the live service would, and
 stands in for every home mapped to it: each of those homes gets its own copy of the warmed scorer (its
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import gc
 import io
-import os
 import pickle
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -64,6 +64,7 @@ class Resident:
     tail: list[Row]  # events in the TAIL before `start` (already seen by the warmed scorer)
     windows: list[list[Row]]  # events of each scoring pass
     history_rows: int  # training history rows stored per home in `history_homes`
+    baseline: dict[str, Any]  # the trained baseline (Baseline.to_dict), stored for every home copied from it
     train_s: float
     warmup_s: float
     warmup_readings: int
@@ -75,6 +76,7 @@ def simulate_resident(job: ResidentJob) -> Resident:
     does (models.service.warm_scorer), and cut the rows each scoring pass will receive."""
     from models.service import HISTORY_DAYS, new_scorer
     from models.train import DECLINE_HOLDBACK_DAYS, TRAIN_DAYS, train
+    from models.warmup import BEATS
     from simulators.history import home_history, iter_rows
     from simulators.homes import home_specs
 
@@ -89,19 +91,21 @@ def simulate_resident(job: ResidentJob) -> Resident:
 
     began = time.perf_counter()
     scorer = new_scorer(spec.home_id, baseline, history.absences, {})
-    # The service's warm-up: days-old readings without heartbeats, the last day with them.
-    last_day = start - timedelta(days=1)
+    # The service's warm-up from events (models.warmup): days-old readings without heartbeats, the last day with.
+    last_day = start - BEATS
     older = [r for r in history.readings if start - timedelta(days=HISTORY_DAYS) <= r.ts < last_day]
     recent = [Reading(ts, device, type_, value, room) for device, _, ts, type_, value, room in rows
               if last_day <= ts < start]
     scorer.observe(older)
+    scorer.tracker.supervise_afresh()
     scorer.observe(recent)
     warmup_s = time.perf_counter() - began
 
     windows = [[r for r in rows if start + k * PASS <= r[2] < start + (k + 1) * PASS] for k in range(job.passes)]
     tail = [r for r in rows if start - TAIL <= r[2] < start]
     since = start - timedelta(days=TRAIN_DAYS + DECLINE_HOLDBACK_DAYS + 1)
-    history_rows = [r for r in rows if since <= r[2] < start - TAIL and r[3] != "heartbeat"]
+    # Heartbeats of the last day too, as a start-up replays them (the other homes have only their summaries).
+    history_rows = [r for r in rows if since <= r[2] < start - TAIL and (r[3] != "heartbeat" or r[2] >= last_day)]
     if job.history_homes:
         _store_history(job.database_url, job.history_homes, history_rows, start)
     return Resident(
@@ -109,7 +113,7 @@ def simulate_resident(job: ResidentJob) -> Resident:
         devices=[(d.device_id, d.kind, d.room, d.heartbeat_interval_s) for d in spec.devices],
         scorer=_dump_scorer(scorer, {name for row in rows for name in (row[0], row[3], row[5]) if name}),
         tail=tail, windows=windows,
-        history_rows=len(history_rows), train_s=train_s, warmup_s=warmup_s,
+        history_rows=len(history_rows), baseline=baseline.to_dict(), train_s=train_s, warmup_s=warmup_s,
         warmup_readings=len(older) + len(recent), peak_rss_mb=vm_kb("VmHWM") / 1024,
     )
 
@@ -163,8 +167,11 @@ def _store_history(database_url: str, homes: list[str], rows: list[Row], start: 
 
 
 def scoring_process(pipe: Connection, database_url: str, scorers: list[bytes], homes: list[str]) -> None:
-    """Hold a warmed scorer for every home in a BehaviourService and run its passes when told to:
-    ("score", wall_now) → the pass's figures; ("stop", None) → the process's peak RSS, then exit."""
+    """Hold a warmed scorer for every home in a BehaviourService and do as told:
+    ("score", wall_now) → the pass's figures; ("retrain", (homes, until, workers)) → start retraining those homes
+    in worker processes, in the background; ("retrained", None) → its figures once it is done; ("store_days", None)
+    → store every scorer's finished days, as live scoring does day by day; ("stop", None) → the process's peak
+    RSS, then exit."""
     from models.service import BehaviourService
 
     service = BehaviourService()
@@ -181,43 +188,74 @@ def scoring_process(pipe: Connection, database_url: str, scorers: list[bytes], h
     rss_after = vm_kb("VmRSS")
     pipe.send({"rss_before_mb": rss_before / 1024, "rss_scorers_mb": rss_after / 1024,
                "scorers_kb_per_home": (rss_after - rss_before) / max(len(homes), 1)})
+    retraining: _Retraining | None = None
     with db.connect(database_url, autocommit=True) as conn:
         while True:
-            command, wall_now = pipe.recv()
+            command, argument = pipe.recv()
             if command == "stop":
                 break
-            began = time.perf_counter()
-            report = service.score(conn, wall_now)
-            seconds = time.perf_counter() - began
-            pipe.send({"s": seconds, "homes": report.homes, "readings": report.readings, "raised": report.raised,
-                       "cleared": report.cleared, "holding": report.holding, "parts": report.seconds,
-                       "rss_mb": vm_kb("VmRSS") / 1024, "peak_rss_mb": vm_kb("VmHWM") / 1024})
-    pipe.send({"peak_rss_mb": vm_kb("VmHWM") / 1024, "scorers": len(service.scorers)})
+            if command == "score":
+                busy = retraining is not None and retraining.pool.busy()
+                began = time.perf_counter()
+                report = service.score(conn, argument)
+                seconds = time.perf_counter() - began
+                pipe.send({"s": seconds, "homes": report.homes, "readings": report.readings, "raised": report.raised,
+                           "cleared": report.cleared, "holding": report.holding, "parts": report.seconds,
+                           "retraining": busy, "swapped": report.baselines_swapped, "failed": report.trainings_failed,
+                           "rss_mb": vm_kb("VmRSS") / 1024, "peak_rss_mb": vm_kb("VmHWM") / 1024})
+            elif command == "retrain":
+                retraining = _Retraining(service, conn, database_url, *argument)
+                pipe.send({"workers": retraining.pids})
+            elif command == "retrained":
+                assert retraining is not None
+                pipe.send(retraining.figures())
+            elif command == "store_days":
+                pipe.send(_store_every_day(service, conn))
+    final = {"peak_rss_mb": vm_kb("VmHWM") / 1024, "scorers": len(service.scorers)}
+    if retraining is not None:
+        retraining.pool.close()
+    pipe.send(final)
 
 
-# -- retraining -----------------------------------------------------------------------------------------
+class _Retraining:
+    """Homes retrained by the service's own trainer (models.training.TrainingPool), as the nightly retrain
+    does it: queued at once, trained in worker processes while scoring goes on, each new baseline swapped
+    into its scorer on the next pass."""
+
+    def __init__(self, service: Any, conn: psycopg.Connection, database_url: str, homes: list[str], until: datetime,
+                 workers: int) -> None:
+        from models.training import TrainingPool
+
+        self.pool = TrainingPool(database_url, workers)
+        self.pids = self.pool.start()  # started and imported before the clock starts, as a standing pool would be
+        service.trainer = self.pool
+        self.homes = len(homes)
+        self.done_at: float | None = None
+        self.began = time.perf_counter()
+        self.pool.submit(conn, [(home_id, until) for home_id in homes])
+        threading.Thread(target=self._note_when_done, daemon=True).start()
+
+    def _note_when_done(self) -> None:
+        while self.pool.busy():
+            time.sleep(0.02)
+        self.done_at = time.perf_counter()
+
+    def figures(self) -> dict[str, Any]:
+        while self.done_at is None:
+            time.sleep(0.02)
+        return {"homes": self.homes, "s": self.done_at - self.began,
+                "peak_rss_mb": [vm_kb("VmHWM", str(pid)) / 1024 for pid in self.pids]}
 
 
-def ready(_: int) -> int:
-    """Import what retraining needs (the KDE too), so the timed retraining does not include it."""
-    import sklearn.neighbors  # noqa: F401
+def _store_every_day(service: Any, conn: psycopg.Connection, homes_at_once: int = 2000) -> dict[str, float]:
+    """Store every scorer's finished days: what the day summaries table holds after weeks of live scoring."""
+    from models import store
 
-    import models.service  # noqa: F401
-
-    return os.getpid()
-
-
-def retrain_homes(job: tuple[str, list[str], datetime]) -> dict[str, float]:
-    """Retrain `homes` through the service's own per-home retrain (read the history from PostgreSQL, train,
-    store the new baseline), one transaction per home as the nightly retrain does."""
-    from models.service import BehaviourService
-
-    database_url, homes, until = job
-    service = BehaviourService()
-    began = time.perf_counter()
-    with db.connect(database_url, autocommit=True) as conn:
-        for home_id in homes:
-            with conn.transaction():
-                service.retrain(conn, home_id, until)
-    return {"homes": len(homes), "s": time.perf_counter() - began, "peak_rss_mb": vm_kb("VmHWM") / 1024,
-            "pid": os.getpid()}
+    began, rows = time.perf_counter(), 0
+    scorers = list(service.scorers.items())
+    for first in range(0, len(scorers), homes_at_once):
+        days = [(home_id, day) for home_id, scorer in scorers[first:first + homes_at_once]
+                for day in scorer.tracker.history]
+        store.save_day_summaries(conn, days)
+        rows += len(days)
+    return {"rows": rows, "s": time.perf_counter() - began}

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     heartbeat_misses: int = Field(3, description="Missed heartbeat intervals before `device_silent`.")
     score_every_s: float = Field(60.0, description="How often behavioural models score every home (event time).")
     retrain_hour: int = Field(3, description="Local hour after which baselines are retrained, once a day.")
+    model_train_workers: int = Field(
+        1, ge=1, description="Processes that train baselines (nightly, and a new home's first), at low CPU "
+        "priority beside scoring; scoring never waits for them."
+    )
     ingest_batch_max: int = Field(1000, description="Most events committed in one ingest transaction.")
     ingest_batch_wait_ms: float = Field(
         5.0, description="How long ingest waits to fill a batch once the first event is in."

@@ -6,8 +6,8 @@
     apply_feedback(adjustments, kind, outcome)            models.feedback
     evaluate(homes, days, seed) / write_report(...)       models.evaluate, models.report (bench/detection.md)
 
-Pure logic throughout: no database, no broker, no wall clock (models.service and models.store are the
-edges that wire it to PostgreSQL and the alert engine). A behavioural finding carries a plain-language
-explanation with the numbers behind it, a confidence, its evidence and whether it was judged against
-population priors (cold start).
+Pure logic throughout: no database, no broker, no wall clock (models.service, models.store, models.warmup
+and models.training are the edges that wire it to PostgreSQL, worker processes and the alert engine). A
+behavioural finding carries a plain-language explanation with the numbers behind it, a confidence, its
+evidence and whether it was judged against population priors (cold start).
 """

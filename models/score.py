@@ -21,6 +21,7 @@ from models.detectors import DETECTORS
 from models.features import DayFeatures, Tracker
 from models.feedback import Adjustments
 from models.readings import Absence, Finding, Reading
+from models.summary import DaySummary
 
 # A slow trend has no natural instant to key on; keep its first key while it keeps being found.
 STICKY_KINDS: Mapping[str, timedelta] = {"activity_decline": timedelta(days=3)}
@@ -64,6 +65,15 @@ class HomeScorer:
         """A retrained baseline; the live state and daily history carry over."""
         self.baseline = baseline
         self.tracker.params = baseline.tracker_params()
+
+    def restore_days(self, summaries: Iterable[DaySummary]) -> None:
+        """Finished days as they were summarised before a restart (models.summary), oldest first, in place of
+        replaying their readings; a replay of readings afterwards leaves these days as they are."""
+        history = self.tracker.history
+        for summary in summaries:
+            if summary.day.toordinal() > history.newest_ordinal():
+                history.append(summary)
+                self.tracker.days_closed += 1
 
     def set_absences(self, absences: Sequence[Absence]) -> None:
         self.absences = tuple(absences)

@@ -61,6 +61,10 @@ class DayHistory:
         """The oldest kept day's date ordinal (inf when none is kept)."""
         return self._values[0] if self._values else math.inf
 
+    def newest_ordinal(self) -> float:
+        """The newest kept day's date ordinal (-inf when none is kept)."""
+        return self._values[-_WIDTH] if self._values else -math.inf
+
     def since(self, ordinal: float) -> list[DaySummary]:
         """The summaries of the days from this date ordinal on, oldest first."""
         first = len(self)

@@ -39,6 +39,12 @@ class Supervision:
         if device_id != self.unit_device:
             self._seen(self.unit_device, ts)
 
+    def supervise_afresh(self) -> None:
+        """Heartbeats before this point were not seen (a warm-up replays only the last day's): forget when the
+        devices not yet supervised were last heard, so that each one's first heartbeat starts its supervision
+        rather than ending a silence as long as the replay without heartbeats."""
+        self.last_seen = {device: ts for device, ts in self.last_seen.items() if device in self.supervised}
+
     def _seen(self, device_id: str, ts: datetime) -> None:
         previous = self.last_seen.get(device_id)
         if previous is not None and ts <= previous:

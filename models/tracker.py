@@ -190,8 +190,10 @@ class Tracker(Supervision, Presence, Seating, Warmth):
             self._count_time_out()
             if isinstance(self.days, deque):
                 self.days.append(self.today)
-            self.history.append(summarise(self.today))
-            self.days_closed += 1
+            # A day restored from storage after a restart stays as stored: its replay saw only part of it.
+            if self.today.day.toordinal() > self.history.newest_ordinal():
+                self.history.append(summarise(self.today))
+                self.days_closed += 1
             self.today = self._new_day(self.today.day + timedelta(days=1))
             self.kitchen_today, self.fridge_today, self.still_today = Spans(), [], []
         if self.wake_candidate is not None:

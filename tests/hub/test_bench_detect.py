@@ -29,3 +29,12 @@ def test_bench_detect_scores_every_home_and_reads_back_exactly_what_was_written(
         "scoring_before_scorers"]
     assert len(result["peak_rss_mb"]["retrain_workers"]) >= 1
     assert any("first pass" in line for line in lines)
+    # Both retrained homes' new baselines reached their scorers while every home went on being scored.
+    assert (result["retrain_baselines_swapped"], result["retrain_failed"]) == (2, 0)
+    assert all(n == 8 for n in result["homes_scored_while_retraining"])
+    # A start-up scored every home once, each warmed up from the days the scoring process stored.
+    assert result["day_summaries_stored"] >= 8 * 30
+    assert (result["startup"]["homes"], result["startup"]["from_summaries"], result["startup"]["from_events"]) == (
+        8, 8, 0)
+    assert result["warmup_homes_measured"] == 2
+    assert 0 < result["warmup_readings_from_summaries_per_home"] < result["warmup_readings_from_events_per_home"]

@@ -89,3 +89,13 @@ def test_production_lists_every_problem_at_once() -> None:
 
     message = str(refused.value)
     assert all(name in message for name in PROBLEM_NAMES)
+
+
+def test_every_setting_is_in_the_readme_configuration_table_and_nothing_else_is() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", table, re.MULTILINE))
+
+    assert documented == {name.upper() for name in Settings.model_fields}

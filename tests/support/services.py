@@ -26,7 +26,8 @@ from hub.embedded import EmbeddedBroker, PrivateMosquitto, embedded_postgres, fr
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = ["login_failures", "sessions", "users",
           "family_responses", "family_links", "family_notifications", "family_channels", "family_members",
-          "resident_access_log", "responders", "resident_conditions", "score_watermarks", "behaviour_episodes",
+          "resident_access_log", "responders", "resident_conditions", "score_watermarks", "day_summaries",
+          "behaviour_episodes",
           "model_feedback", "absences", "baselines", "delivery_log",
           "outbox", "alert_audit", "alerts", "dead_letters", "events", "devices",
           "residents", "homes"]
