@@ -2,7 +2,8 @@
 
 "Up" is a bed-out that lasts (or is followed by the living rooms), so a trip to the toilet does not
 count and neither does a carer moving about while the bed says the resident is still in it. A resident
-who went out and has not come back is away, not asleep."""
+who went out and has not come back is away, not asleep. A morning the hub did not watch from before the
+resident's earliest usual time up (a unit installed, or first heard, later that day) is not judged."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def detect(baseline: Baseline, state: Tracker, absences: Sequence[Absence], now:
     if not due <= minute < GIVE_UP_MIN:
         return []
     usual = baseline.wake_for(weekend)
+    if state.watching_since is None or state.watching_since > at_care_minute(day, usual.early):
+        return []  # the home was first heard after the resident usually gets up: this morning is unknown
     if resident_elsewhere(state, absences, now) or blind(state, now, [state.bed_device]):
         return []
     if not baseline.solo and _someone_up(state, at_care_minute(day, usual.early)):

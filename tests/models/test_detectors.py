@@ -35,6 +35,18 @@ def test_no_activity_morning_fires_on_a_lie_in(baseline: Baseline, past: list[Re
     assert any(device == "bed-1" for device, _ in finding.evidence)
 
 
+def test_a_morning_the_hub_did_not_watch_is_not_judged(baseline: Baseline) -> None:
+    """A unit first heard at 11:00 (installed, or its hub newly started on it) with the resident in bed:
+    nothing is known of that morning. The next morning, watched from the night before, is judged."""
+    first_heard = heartbeats(at(DAY, "11:00"), at(day_after(1), "13:00"), every_min=15)
+    in_bed = [Reading(at(DAY, "11:00"), "bed-1", "bed", 1, "bedroom")]
+    quiet = scored(baseline, [], first_heard + in_bed, at(DAY, "11:00"), at(DAY, "14:00"))
+    assert quiet == {}
+    lie_in = normal_day(day_after(1), wake="12:00", lunch="13:30", exact=True)
+    found = scored(baseline, [], first_heard + in_bed + lie_in, at(DAY, "11:00"), at(day_after(1), "13:00"))
+    assert "no_activity_morning" in kinds(found)
+
+
 def test_prolonged_inactivity_fires_when_movement_stops_in_the_lounge(baseline: Baseline,
                                                                        past: list[Reading]) -> None:
     d = Day(DAY, random.Random(1))
