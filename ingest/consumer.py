@@ -15,6 +15,7 @@ rate limit.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -44,6 +45,9 @@ def _event_home(topic: str) -> str | None:
     """The home of an event topic, cheaply (every bulk message passes here); the writer checks the rest."""
     parts = topic.split("/")
     return parts[2] if len(parts) == 5 and parts[4] == "event" else None
+
+
+GC_YOUNG_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
 
 
 class IngestService:
@@ -275,6 +279,7 @@ class IngestService:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
+        _collect_garbage_less_often()
         if not self.partition.whole:
             # Known before connecting, so the first SUBSCRIBE already covers every owned home.
             self.homes.applied(self.homes.changes(self._registered_homes())[0], ())
@@ -309,3 +314,13 @@ class IngestService:
         self.link.stop()
         if self.alarm_session is not None:
             self.alarm_session.stop()
+
+
+def _collect_garbage_less_often() -> None:
+    """Each message makes a few small tuples, and under load tens of thousands wait in the queues. With
+    Python's default thresholds the cyclic collector then runs every few hundred messages and, every few
+    thousand, walks everything queued: a sixth of ingest's CPU in a profile under a flood. Ingest makes no
+    reference cycles of its own, so the collector can run far less often; what was imported at start-up is
+    set aside from it for good."""
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 50, 100)

@@ -18,7 +18,10 @@ pytestmark = [pytest.mark.integration,
                                  reason="needs mosquitto and mosquitto-clients")]
 
 
-def test_raw_broker_figure_counts_every_message_mosquitto_sub_received(broker) -> None:
+@pytest.mark.parametrize("lines_per_pub", [None, 120])
+def test_raw_broker_figure_counts_every_message_mosquitto_sub_received(broker, monkeypatch, lines_per_pub) -> None:
+    if lines_per_pub:  # a long run is sent by several mosquitto_pub runs in turn (RAW_PUB_LINES a run)
+        monkeypatch.setattr("hub.bench_raw.RAW_PUB_LINES", lines_per_pub)
     result = raw_broker_rate(broker.url, [bench_payload(seq, "2026-12-04T10:00:00Z") for seq in range(1, 301)])
     assert result["raw_broker_received"] == 300
     assert result["raw_broker_per_s"] > 0

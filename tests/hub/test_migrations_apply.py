@@ -44,13 +44,15 @@ def _summaries_round_trip(url: str) -> None:
 def test_a_new_database_gets_every_migration(empty_database: str) -> None:
     mode, applied = db.migrate(empty_database)
 
-    assert applied[-1] == "010_day_summaries"
+    assert applied[-2:] == ["010_day_summaries", "011_devices_fillfactor"]
     assert len(applied) == len(db.load_migrations(mode))
     assert db.check_schema(empty_database) == mode
     with psycopg.connect(empty_database) as conn:
         columns = {row[0] for row in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'day_summaries'")}
         assert {m.name for m in MEASURES} <= columns, "a column for each slowing measure a summary keeps"
+        assert conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'devices'").fetchone() == (
+            ["fillfactor=50"],), "room on each page for the device updates every ingest batch makes"
         conn.execute("INSERT INTO homes (home_id, address) VALUES ('home-0001', '1 Test Street')")
         conn.commit()
     _summaries_round_trip(empty_database)
@@ -70,7 +72,7 @@ def test_a_database_of_the_previous_release_keeps_its_data_and_gets_the_new_tabl
         conn.commit()
     monkeypatch.setattr(db, "load_migrations", current)
 
-    assert db.migrate(empty_database) == (mode, ["010_day_summaries"])
+    assert db.migrate(empty_database) == (mode, ["010_day_summaries", "011_devices_fillfactor"])
     assert db.migrate(empty_database) == (mode, []), "applying again changes nothing"
     assert db.check_schema(empty_database) == mode
     with psycopg.connect(empty_database) as conn:
