@@ -9,6 +9,8 @@ relies on the dedup index.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -25,12 +27,16 @@ from models.training import TrainingPool
 
 log = logging.getLogger(__name__)
 SUPERVISION_EVERY_S = 5.0
+SCORING_NICENESS = 10  # added to the behavioural scoring thread's nice value (Linux)
 
 Step = Callable[[psycopg.Connection, datetime], None]
 
 
-def _run_every(name: str, step: Step, every_s: float, database_url: str, stop: threading.Event) -> None:
+def _run_every(name: str, step: Step, every_s: float, database_url: str, stop: threading.Event,
+               niceness: int = 0) -> None:
     """Call `step` every `every_s` with a live connection, surviving database outages and its own faults."""
+    if niceness:
+        _lower_thread_priority(name, niceness)
     conn: psycopg.Connection | None = None
     while not stop.is_set():
         started = time.monotonic()
@@ -51,6 +57,18 @@ def _run_every(name: str, step: Step, every_s: float, database_url: str, stop: t
         stop.wait(max(0.0, every_s - (time.monotonic() - started)))
     if conn is not None:
         conn.close()
+
+
+def _lower_thread_priority(name: str, niceness: int) -> None:
+    """Make the calling thread give way to the hub's other work when the cores are busy (Linux sets a nice
+    value per thread; elsewhere this would apply to the whole process, so it is left alone there)."""
+    if sys.platform != "linux":
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + niceness)
+    except OSError as exc:
+        log.warning("%s: could not lower its CPU priority (%s); it runs at the usual priority", name, exc)
 
 
 def run_alert_engine(settings: Settings, database_url: str, stop: threading.Event, tick_s: float = 0.5) -> None:
@@ -85,12 +103,14 @@ def run_alert_engine(settings: Settings, database_url: str, stop: threading.Even
 
     workers = [
         threading.Thread(target=_run_every, name=name, daemon=True,
-                         args=(name, step, every, database_url, stop))
-        for name, step, every in (
-            ("escalation", escalate_and_supervise, tick_s),
-            ("behaviour", score_behaviour, settings.score_every_s),
-            ("outbox", deliver, tick_s),
-            ("family-answers", requeue_unanswered, tick_s),
+                         args=(name, step, every, database_url, stop, niceness))
+        for name, step, every, niceness in (
+            ("escalation", escalate_and_supervise, tick_s, 0),
+            # A scoring pass keeps a core busy for seconds a minute at tens of thousands of homes; an alarm
+            # on its way through ingest and the console must not wait behind it for a core.
+            ("behaviour", score_behaviour, settings.score_every_s, SCORING_NICENESS),
+            ("outbox", deliver, tick_s, 0),
+            ("family-answers", requeue_unanswered, tick_s, 0),
         )
     ]
     if settings.fhir_base_url:  # keep residents in step with the council's care record
