@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 MISSED_HEARTBEATS = 3
 # Declared as slots on models.tracker.Tracker: only one class in a multiple inheritance may hold any.
-SUPERVISION_SLOTS = ("default_interval", "intervals", "last_seen", "outages", "supervised", "unit_back", "unit_device")
+SUPERVISION_SLOTS = ("default_interval", "intervals", "last_seen", "outages", "supervised", "unit_back", "unit_device",
+                     "watching_since")
 # Silence limit per heartbeat interval, shared by every home: a home has one interval or two, not one a device.
 _LIMITS: dict[float, timedelta] = {}
 
@@ -30,6 +31,9 @@ class Supervision:
         self.intervals: dict[str, float] = dict(intervals or {})
         self.default_interval = default_interval
         self.outages: dict[str, tuple[datetime, datetime]] = {}  # device -> its latest silence, once over
+        # When the home was first heard (a reading or a heartbeat): before it nothing is known of the home, so a
+        # unit installed at noon says nothing of whether its resident got up that morning.
+        self.watching_since: datetime | None = None
 
     def heartbeat(self, device_id: str, ts: datetime) -> None:
         """Proof of life ('' means the unit itself); cheap, as it comes from every device every few minutes."""
@@ -46,6 +50,8 @@ class Supervision:
         self.last_seen = {device: ts for device, ts in self.last_seen.items() if device in self.supervised}
 
     def _seen(self, device_id: str, ts: datetime) -> None:
+        if self.watching_since is None or ts < self.watching_since:
+            self.watching_since = ts
         previous = self.last_seen.get(device_id)
         if previous is not None and ts <= previous:
             return

@@ -69,7 +69,7 @@ class Tracker(Supervision, Presence, Seating, Warmth):
                  "device_room", "device_type", "fridge_today", "history", "in_bed", "keep_days", "kitchen_today",
                  "last_activity", "last_confirmed", "last_elsewhere", "last_motion", "last_motion_device", "latest",
                  "night_doors", "night_start", "night_wander", "params", "stay_device", "stay_room", "stay_start",
-                 "stay_walked_in", "still_today", "today", "wake_candidate", "watching_since", "woke_at")
+                 "stay_walked_in", "still_today", "today", "wake_candidate", "woke_at")
 
     def __init__(self, params: TrackerParams | None = None, history_days: int = 35, unit_device: str = "unit",
                  intervals: dict[str, float] | None = None, default_interval: float = 300.0,
@@ -118,9 +118,6 @@ class Tracker(Supervision, Presence, Seating, Warmth):
         self.last_elsewhere: datetime | None = None  # latest movement outside the bedroom
         self._last_bedroom: datetime | None = None
         self._last_reading: datetime | None = None
-        # The first reading this tracker saw: before it, nothing is known of the home (a unit installed at
-        # noon says nothing of whether its resident got up that morning).
-        self.watching_since: datetime | None = None
 
     # -- inputs ---------------------------------------------------------------------------------------
 
@@ -136,8 +133,6 @@ class Tracker(Supervision, Presence, Seating, Warmth):
             day.offline_min += (ts - previous).total_seconds() / 60
             self._after_outage(ts)
         self._last_reading = ts
-        if self.watching_since is None:
-            self.watching_since = ts
         if reading.device_id not in self.device_room:
             self.device_room[reading.device_id] = reading.room
             self.device_type[reading.device_id] = reading.type

@@ -42,6 +42,8 @@ def test_a_morning_the_hub_did_not_watch_is_not_judged(baseline: Baseline) -> No
     in_bed = [Reading(at(DAY, "11:00"), "bed-1", "bed", 1, "bedroom")]
     quiet = scored(baseline, [], first_heard + in_bed, at(DAY, "11:00"), at(DAY, "14:00"))
     assert quiet == {}
+    heard_overnight = heartbeats(at(DAY, "02:00"), at(DAY, "13:00"), every_min=15)  # heartbeats count as heard
+    assert "no_activity_morning" in kinds(scored(baseline, [], heard_overnight, at(DAY, "02:00"), at(DAY, "13:00")))
     lie_in = normal_day(day_after(1), wake="12:00", lunch="13:30", exact=True)
     found = scored(baseline, [], first_heard + in_bed + lie_in, at(DAY, "11:00"), at(day_after(1), "13:00"))
     assert "no_activity_morning" in kinds(found)
