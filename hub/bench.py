@@ -76,32 +76,52 @@ def bench_stack(database_url: str, specs: list, extra_env: dict[str, str] | None
     processes (partitioned when more than one), each subscribed before this yields; all removed afterwards."""
     from hub.chaos import start_ingest
 
+    with throwaway_database(database_url) as (url, mode):
+        mosquitto = PrivateMosquitto()
+        broker_url = mosquitto.start()
+        processes: list[subprocess.Popen[str]] = []
+        log_dir = Path(tempfile.mkdtemp(prefix="hub-bench-logs-"))
+        try:
+            with db.connect(url) as conn:
+                register_homes(conn, specs)
+            env = {**os.environ, "DATABASE_URL": url, "MQTT_URL": broker_url, "MQTT_PROTOCOL": "5",
+                   "MQTT_CLIENT_ID": f"hub-bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "INFO", **(extra_env or {})}
+            for index in range(workers):
+                processes.append(start_ingest(env, partition=f"{index}/{workers}",
+                                              log_to=log_dir / f"ingest-{index}.log"))
+            yield BenchStack(url, broker_url, mode, processes, log_dir)
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(15)
+            mosquitto.remove()
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_database(database_url: str) -> Iterator[tuple[str, str]]:
+    """A new, migrated database on the server of `database_url`: (its url, storage mode); dropped afterwards."""
     name = f"hub_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(database_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
-    mosquitto = PrivateMosquitto()
-    broker_url = mosquitto.start()
-    processes: list[subprocess.Popen[str]] = []
-    log_dir = Path(tempfile.mkdtemp(prefix="hub-bench-logs-"))
     try:
         mode, _ = db.migrate(url)
-        with db.connect(url) as conn:
-            register_homes(conn, specs)
-        env = {**os.environ, "DATABASE_URL": url, "MQTT_URL": broker_url, "MQTT_PROTOCOL": "5",
-               "MQTT_CLIENT_ID": f"hub-bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "INFO", **(extra_env or {})}
-        for index in range(workers):
-            processes.append(start_ingest(env, partition=f"{index}/{workers}", log_to=log_dir / f"ingest-{index}.log"))
-        yield BenchStack(url, broker_url, mode, processes, log_dir)
+        yield url, mode
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(15)
-        mosquitto.remove()
-        shutil.rmtree(log_dir, ignore_errors=True)
         with psycopg.connect(database_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if it has not gone within 15 s."""
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def _hub_run(stack: BenchStack, plan: list[tuple[str, int]], ts: str, progress: Any) -> dict[str, Any]:

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,29 +28,13 @@ from typing import Any
 
 import httpx
 import psycopg
-from psycopg import sql
 
 from hub import accounts, db
-from hub.bench import _percentile, peak_rss_mb
+from hub.bench import _percentile, peak_rss_mb, stop_process, throwaway_database
 from hub.bench_console_alerts import AlertChanges, SeededQueue, seed_open_alerts
 from hub.embedded import free_port
 
 OPERATOR = "bench-operator"
-
-
-@contextmanager
-def throwaway_database(database_url: str) -> Iterator[tuple[str, str]]:
-    """A new, migrated database on the server of `database_url`: (its url, storage mode); dropped afterwards."""
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
-    try:
-        mode, _ = db.migrate(url)
-        yield url, mode
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @dataclass
@@ -84,12 +67,7 @@ def console_process(url: str, ws_compression: bool | None = None, timeout_s: flo
             _wait_ready(console, timeout_s)
             yield console
         finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process)
 
 
 def _wait_ready(console: Console, timeout_s: float) -> None:

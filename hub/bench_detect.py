@@ -32,16 +32,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from hub import db
+from hub.bench import throwaway_database
 from hub.bench_detect_result import result
 from hub.bench_detect_startup import startup_process
 from hub.bench_detect_work import (
@@ -58,21 +56,6 @@ from models.train import DECLINE_HOLDBACK_DAYS, TRAIN_DAYS
 
 Progress = Callable[[str], None]
 SCORE_AT = "08:00"  # local wall time of the first pass: a busy minute (people getting up, breakfast)
-
-
-@contextmanager
-def throwaway_database(database_url: str) -> Iterator[tuple[str, str]]:
-    """(url, storage mode) of a fresh migrated database, dropped afterwards."""
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
-    try:
-        mode, _ = db.migrate(url)
-        yield url, mode
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def home_ids(homes: int) -> list[str]:

@@ -31,7 +31,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from hub import db
-from hub.bench import _percentile, bench_stack, peak_rss_mb
+from hub.bench import _percentile, bench_stack, peak_rss_mb, stop_process
 from hub.bench_console import console_process, operator_session
 from hub.bench_console_page import CHROMIUM_FLAGS, VIEWPORT, chromium_path
 from hub.bench_cpu import CpuMeter
@@ -129,11 +129,7 @@ def alerts_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
         try:
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
 
 
 def _figures(seconds: list[float]) -> dict[str, float]:

@@ -164,7 +164,10 @@ def test_one_home_failing_or_killing_its_worker_costs_the_others_nothing(conn, p
     assert sorted(failed) == ["home-0002", "home-0003"]
     assert "DivisionByZero" in failed["home-0002"] and "died" in failed["home-0003"]
     versions = dict(conn.execute("SELECT home_id, max(version) FROM baselines GROUP BY home_id").fetchall())
-    assert versions == {"home-0001": 2, "home-0002": 1, "home-0003": 1, "home-0004": 2, "home-0005": 2}
+    assert {home_id: versions[home_id] for home_id in failed} == {"home-0002": 1, "home-0003": 1}
+    # A training that ended as the other worker died can have lost only its result on the way back: it is then
+    # done again, and stored a second time.
+    assert all(versions[home_id] in (2, 3) for home_id in ("home-0001", "home-0004", "home-0005")), versions
 
     # The pool is whole again for the next night.
     assert pool.submit(conn, [("home-0001", until + timedelta(days=2))]) == 1
