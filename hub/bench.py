@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from hub import db
 from hub.bench_cpu import CpuMeter
@@ -102,16 +101,9 @@ def bench_stack(database_url: str, specs: list, extra_env: dict[str, str] | None
 @contextmanager
 def throwaway_database(database_url: str) -> Iterator[tuple[str, str]]:
     """A new, migrated database on the server of `database_url`: (its url, storage mode); dropped afterwards."""
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
-    try:
+    with db.scratch_database(database_url, "hub_bench") as url:
         mode, _ = db.migrate(url)
         yield url, mode
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def stop_process(process: subprocess.Popen[Any]) -> None:

@@ -27,8 +27,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
-import psycopg
-from psycopg import sql
 
 from hub import accounts, db
 from hub.chaos_faults import Restarts, dead_lettered, publish_malformed, restart_repeatedly
@@ -74,20 +72,8 @@ def _database(admin_url: str, cfg: ChaosConfig) -> Iterator[tuple[str, PrivatePo
         with PrivatePostgres() as server:
             yield server.url, server
     else:
-        with _fresh_database(admin_url) as url:
+        with db.scratch_database(admin_url, "hub_chaos") as url:
             yield url, None
-
-
-@contextmanager
-def _fresh_database(admin_url: str) -> Iterator[str]:
-    name = f"hub_chaos_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield psycopg.conninfo.make_conninfo(admin_url, dbname=name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _env(database_url: str, broker_url: str, client_id: str, protocol: str = "5") -> dict[str, str]:

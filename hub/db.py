@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
 import psycopg
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 from psycopg_pool.base import AttemptWithBackoff
 
@@ -50,6 +54,20 @@ def steady_pool_reconnects() -> None:
     every console request and live update waited with it (seen in `hub chaos`). One attempt a second
     against a database that is down costs nothing. Applies to every pool in the process; idempotent."""
     AttemptWithBackoff.DELAY_BACKOFF = 1.0
+
+
+@contextmanager
+def scratch_database(admin_url: str, prefix: str = "hub_scratch") -> Iterator[str]:
+    """The url of a new, empty database on the server of `admin_url` (for benchmarks, chaos runs and tests),
+    dropped afterwards with whatever is still connected to it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield psycopg.conninfo.make_conninfo(admin_url, dbname=name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def make_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "hub") -> ConnectionPool:

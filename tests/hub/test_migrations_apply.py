@@ -3,13 +3,11 @@ previous release (schema 009, with data in it) gets only what is new, its data k
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from hub import db
 from models import store
@@ -23,14 +21,8 @@ PREVIOUS_RELEASE = 9  # the schema version before day_summaries
 @pytest.fixture
 def empty_database(database_url: str) -> Iterator[str]:
     """A database with nothing in it, on the test server, dropped afterwards."""
-    name = f"hub_migrate_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield psycopg.conninfo.make_conninfo(database_url, dbname=name)
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with db.scratch_database(database_url, "hub_migrate") as url:
+        yield url
 
 
 def _summaries_round_trip(url: str) -> None:

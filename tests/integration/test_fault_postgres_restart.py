@@ -24,6 +24,7 @@ from websockets.sync.client import connect as ws_connect
 
 from console.app import create_app
 from hub import db
+from hub.bench import stop_process
 from hub.chaos import ConsoleRecorder, start_ingest
 from hub.private_postgres import PrivatePostgres, unavailable_reason
 from hub.seed import register_homes
@@ -66,12 +67,7 @@ def ingest_process(hub_database: str, broker: Broker) -> Iterator[subprocess.Pop
     env.pop("HUB_FAILPOINT", None)
     process = start_ingest(env)
     yield process
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+    stop_process(process)
 
 
 @pytest.fixture
